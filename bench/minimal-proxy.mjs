@@ -1,0 +1,68 @@
+/**
+ * The honest minimal baseline: a raw node:http server and one undici Pool to the
+ * upstream, streaming the response straight into the client response with
+ * `pool.stream()`. It does what any correct reverse proxy must (strip hop-by-hop
+ * headers both ways, let undici set the upstream Host, forward request bodies, answer
+ * 502 on upstream failure) and nothing else: no routing, no logging, no timeouts beyond
+ * undici's defaults. The gateway should come close to it; it cannot be expected to beat it.
+ * Env: UPSTREAM_URL (required), PORT (default 0).
+ */
+import http from 'node:http';
+import { Pool } from 'undici';
+import { envPort, envUpstream, serveChild } from './lib/child-server.mjs';
+
+// RFC 9110 §7.6.1 connection-specific fields, plus `host`, which undici sets from the
+// origin (the gateway's default is also not to preserve the client's Host).
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
+
+/** Copy `headers` without hop-by-hop fields and without those the Connection header names. */
+function endToEnd(headers) {
+  const connection = headers.connection;
+  const named = connection ? String(connection).toLowerCase().split(',').map((s) => s.trim()) : null;
+  const out = {};
+  for (const name in headers) {
+    if (HOP_BY_HOP.has(name) || (named !== null && named.includes(name))) continue;
+    out[name] = headers[name];
+  }
+  return out;
+}
+
+const upstream = envUpstream();
+// Same pool shape as the gateway's defaults (128 connections, no pipelining, 4 s keep-alive).
+const pool = new Pool(upstream.origin, { connections: 128, pipelining: 1, keepAliveTimeout: 4000 });
+
+const server = http.createServer((req, res) => {
+  const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+  pool.stream(
+    { path: req.url, method: req.method, headers: endToEnd(req.headers), body: hasBody ? req : null },
+    ({ statusCode, headers }) => {
+      res.writeHead(statusCode, endToEnd(headers));
+      return res;
+    },
+    (err) => {
+      if (!err) return;
+      if (res.headersSent) res.destroy(err);
+      else {
+        res.writeHead(502, { 'content-type': 'text/plain' });
+        res.end('bad gateway');
+      }
+    },
+  );
+});
+server.keepAliveTimeout = 65_000;
+server.listen(envPort(), '127.0.0.1', () =>
+  serveChild('minimal-proxy', server, (done) => {
+    server.close(() => pool.close().then(done, done));
+  }),
+);

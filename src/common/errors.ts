@@ -1,0 +1,145 @@
+/**
+ * Typed errors with stable codes. The code is the contract: clients, logs and alerts key
+ * on it, so codes never change meaning once released. Every code here is listed in the
+ * README's "Error codes" table (a test pins that).
+ */
+
+/** Base class: a stable `code` and the HTTP status a client sees for it. */
+export class GatewayError extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(code: string, status: number, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** No route matches the request's host and path. */
+export class RouteNotFoundError extends GatewayError {
+  constructor() {
+    super('GW_ROUTE_NOT_FOUND', 404, 'no route matches this request');
+  }
+}
+
+/** A route matches the path but not the method; `allow` lists the methods that would. */
+export class MethodNotAllowedError extends GatewayError {
+  readonly allow: readonly string[];
+  constructor(allow: readonly string[]) {
+    super('GW_METHOD_NOT_ALLOWED', 405, 'method not allowed for this path');
+    this.allow = allow;
+  }
+}
+
+/** The request is malformed (bad target, bad encoding, bad framing). */
+export class BadRequestError extends GatewayError {
+  constructor(message: string) {
+    super('GW_BAD_REQUEST', 400, message);
+  }
+}
+
+/** The request body exceeds the configured limit. */
+export class PayloadTooLargeError extends GatewayError {
+  constructor(limit: number) {
+    super('GW_PAYLOAD_TOO_LARGE', 413, `request body exceeds ${limit} bytes`);
+  }
+}
+
+/** The request target exceeds the configured limit. */
+export class UriTooLongError extends GatewayError {
+  constructor(limit: number) {
+    super('GW_URI_TOO_LONG', 414, `request target exceeds ${limit} bytes`);
+  }
+}
+
+/** Too many or too large request headers. */
+export class HeadersTooLargeError extends GatewayError {
+  constructor(message: string) {
+    super('GW_HEADERS_TOO_LARGE', 431, message);
+  }
+}
+
+/** The upstream did not connect, answer headers, or send body in time. */
+export class UpstreamTimeoutError extends GatewayError {
+  constructor(phase: 'connect' | 'headers' | 'body', cause?: unknown) {
+    super('GW_UPSTREAM_TIMEOUT', 504, `upstream ${phase} timeout`, { cause });
+  }
+}
+
+/** The upstream connection failed (refused, reset, DNS, protocol error). */
+export class UpstreamConnectError extends GatewayError {
+  constructor(message: string, cause?: unknown) {
+    super('GW_UPSTREAM_UNAVAILABLE', 502, message, { cause });
+  }
+}
+
+/** The service has no instance to send the request to. */
+export class NoHealthyUpstreamError extends GatewayError {
+  constructor(service: string) {
+    super('GW_NO_UPSTREAM', 503, `no upstream instance available for service ${service}`);
+  }
+}
+
+/** The worker is draining and no longer takes requests on this connection. */
+export class ShuttingDownError extends GatewayError {
+  constructor() {
+    super('GW_SHUTTING_DOWN', 503, 'gateway is shutting down');
+  }
+}
+
+/** An unexpected failure inside the gateway; details go to the log, not the client. */
+export class InternalError extends GatewayError {
+  constructor(cause?: unknown) {
+    super('GW_INTERNAL', 500, 'internal gateway error', { cause });
+  }
+}
+
+/** Invalid configuration; carries every problem found, each with file, path and reason. */
+export class ConfigError extends GatewayError {
+  readonly problems: readonly ConfigProblem[];
+  constructor(problems: readonly ConfigProblem[]) {
+    super('GW_CONFIG_INVALID', 500, problems.map(formatProblem).join('\n'));
+    this.problems = problems;
+  }
+}
+
+/** One configuration problem. `path` is a dotted/indexed key path, `line` 1-based if known. */
+export interface ConfigProblem {
+  readonly file: string;
+  readonly path: string;
+  readonly message: string;
+  readonly line?: number;
+}
+
+/** Render a problem as `file:line: path: message`. */
+export function formatProblem(p: ConfigProblem): string {
+  const where = p.line === undefined ? p.file : `${p.file}:${p.line}`;
+  return p.path ? `${where}: ${p.path}: ${p.message}` : `${where}: ${p.message}`;
+}
+
+/** A problem with the command line or environment files (exit code 2). */
+export class UsageError extends GatewayError {
+  constructor(message: string) {
+    super('GW_USAGE', 2, message);
+  }
+}
+
+/** Every code the gateway can emit; the README documents each. */
+export const ERROR_CODES: readonly string[] = Object.freeze([
+  'GW_ROUTE_NOT_FOUND',
+  'GW_METHOD_NOT_ALLOWED',
+  'GW_BAD_REQUEST',
+  'GW_PAYLOAD_TOO_LARGE',
+  'GW_URI_TOO_LONG',
+  'GW_HEADERS_TOO_LARGE',
+  'GW_UPSTREAM_TIMEOUT',
+  'GW_UPSTREAM_UNAVAILABLE',
+  'GW_NO_UPSTREAM',
+  'GW_SHUTTING_DOWN',
+  'GW_INTERNAL',
+  'GW_CONFIG_INVALID',
+  'GW_USAGE',
+  'GW_ROUTE_INVALID',
+  'GW_ROUTE_CONFLICT',
+]);

@@ -1,0 +1,2 @@
+export * from './errors.js';
+export { loadEnvFiles, type EnvLoadResult } from './env-files.js';

@@ -1,0 +1,3 @@
+export * from './snapshot.js';
+export * from './messages.js';
+export { parsePattern, type ParsedPattern, type PatternSegment } from './route-pattern.js';

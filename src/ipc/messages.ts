@@ -1,0 +1,44 @@
+/**
+ * Messages between the planes. This file and snapshot.ts are the only contract between
+ * primary, control thread and workers; bump PROTOCOL_VERSION on incompatible changes so
+ * a rolling upgrade never feeds a worker a message shape it does not understand.
+ */
+import type { ConfigSnapshot } from './snapshot.js';
+import type { ConfigProblem } from '../common/errors.js';
+
+/** Version stamped on every message; receivers drop messages with another version. */
+export const PROTOCOL_VERSION = 1;
+
+/** Primary → worker: serve this config (workers start listening on the first one). */
+export interface SnapshotMessage { v: 1; type: 'snapshot'; snapshot: ConfigSnapshot }
+/** Primary → worker: node-level state the worker reports on /ready. */
+export interface StatusMessage { v: 1; type: 'status'; workersUp: number; workersWanted: number; configVersion: number }
+/** Primary → worker: stop accepting, finish in-flight requests within timeoutMs, then exit. */
+export interface DrainMessage { v: 1; type: 'drain'; timeoutMs: number }
+/** Worker → primary: the worker's server is listening with the given config version. */
+export interface WorkerReadyMessage { v: 1; type: 'worker-ready'; configVersion: number; pid: number }
+/** Worker → primary: a snapshot could not be applied (the worker keeps its old one). */
+export interface WorkerRejectedMessage { v: 1; type: 'worker-rejected'; configVersion: number; reason: string }
+
+/** Messages the primary sends to workers. */
+export type ToWorker = SnapshotMessage | StatusMessage | DrainMessage;
+/** Messages workers send to the primary. */
+export type FromWorker = WorkerReadyMessage | WorkerRejectedMessage;
+
+/** Primary → control thread: (re)load config; `reason` is logged. */
+export interface LoadConfigMessage { v: 1; type: 'load-config'; reason: 'start' | 'reload' }
+/** Control thread → primary: config is valid. */
+export interface ConfigLoadedMessage { v: 1; type: 'config-loaded'; snapshot: ConfigSnapshot }
+/** Control thread → primary: config is invalid; nothing changes. */
+export interface ConfigInvalidMessage { v: 1; type: 'config-invalid'; problems: ConfigProblem[] }
+
+/** Messages the primary sends to the control thread. */
+export type ToControl = LoadConfigMessage;
+/** Messages the control thread sends to the primary. */
+export type FromControl = ConfigLoadedMessage | ConfigInvalidMessage;
+
+/** True when `m` is a message of this protocol version (anything else is ignored). */
+export function isProtocolMessage(m: unknown): m is { v: number; type: string } {
+  return typeof m === 'object' && m !== null && (m as { v?: unknown }).v === PROTOCOL_VERSION &&
+    typeof (m as { type?: unknown }).type === 'string';
+}

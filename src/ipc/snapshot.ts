@@ -1,0 +1,116 @@
+/**
+ * The validated, defaulted configuration as it crosses from the control plane to the
+ * data plane. Plain JSON (it travels over node:cluster IPC), frozen on receipt.
+ */
+
+/** Load-balancing algorithms a service can choose. */
+export type LoadBalancerKind =
+  | 'round-robin'
+  | 'weighted-round-robin'
+  | 'least-connections'
+  | 'random'
+  | 'p2c';
+
+/** One upstream instance of a service. */
+export interface InstanceConfig {
+  /** Origin with optional base path, e.g. `http://10.0.0.5:8080` or `http://h:80/base`. */
+  readonly url: string;
+  /** Relative weight for weighted balancers (1..1000). */
+  readonly weight: number;
+}
+
+/** Per-service upstream timeouts, in milliseconds. */
+export interface ServiceTimeouts {
+  readonly connectMs: number;
+  readonly headersMs: number;
+  readonly bodyMs: number;
+}
+
+/** undici pool limits for each origin of a service. */
+export interface PoolConfig {
+  readonly connections: number;
+  readonly pipelining: number;
+  readonly keepAliveTimeoutMs: number;
+}
+
+/** A named group of upstream instances. */
+export interface ServiceConfig {
+  readonly name: string;
+  readonly loadBalancer: LoadBalancerKind;
+  readonly instances: readonly InstanceConfig[];
+  readonly timeouts: ServiceTimeouts;
+  readonly pool: PoolConfig;
+}
+
+/** A route: which requests match and where they go. */
+export interface RouteConfig {
+  readonly id: string;
+  /** Path patterns: static segments, `:param` segments, optional trailing `*`. */
+  readonly paths: readonly string[];
+  /** Upper-case methods; empty means every method. */
+  readonly methods: readonly string[];
+  /** Exact hosts or `*.suffix` patterns; empty means any host. */
+  readonly hosts: readonly string[];
+  /** Higher wins when routes on different host tiers match the same request. */
+  readonly priority: number;
+  readonly service: string;
+  /** Remove the static prefix before the trailing `*` from the upstream path. */
+  readonly stripPrefix: boolean;
+  /** Upstream path template using `:param` names and `*`; null keeps the path. */
+  readonly rewrite: string | null;
+  /** Send the client's Host header upstream instead of the instance's authority. */
+  readonly preserveHost: boolean;
+}
+
+/** Listener, limits and timeouts of the worker HTTP servers. */
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Worker processes; 0 means one per CPU. */
+  readonly workers: number;
+  /** Reserved path prefix for /health, /ready (routes may not use it). */
+  readonly reservedPrefix: string;
+  /** CIDRs whose X-Forwarded-* headers are trusted and extended instead of replaced. */
+  readonly trustedProxies: readonly string[];
+  /** Name used in the Via header. */
+  readonly viaName: string;
+  readonly limits: {
+    readonly maxBodyBytes: number;
+    readonly maxUrlBytes: number;
+    readonly maxHeaderBytes: number;
+    readonly maxHeaderCount: number;
+  };
+  readonly timeouts: {
+    readonly headersMs: number;
+    readonly requestMs: number;
+    readonly keepAliveMs: number;
+    readonly drainMs: number;
+  };
+  readonly paths: {
+    /** Collapse `//` into `/` before routing. */
+    readonly mergeSlashes: boolean;
+    /** `%2F` and `%5C` in a path: reject with 400, or keep encoded inside a segment. */
+    readonly encodedSlash: 'reject' | 'keep';
+  };
+}
+
+/** Everything a worker needs to serve, versioned. */
+export interface ConfigSnapshot {
+  /** Monotonic per primary run; 1 is the config the node started with. */
+  readonly version: number;
+  /** Where it was loaded from (for logs and /ready). */
+  readonly source: string;
+  readonly loadedAt: string;
+  readonly server: ServerConfig;
+  readonly services: readonly ServiceConfig[];
+  readonly routes: readonly RouteConfig[];
+}
+
+/** Recursively freeze a snapshot so no worker code can mutate shared config. */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+  }
+  return value;
+}

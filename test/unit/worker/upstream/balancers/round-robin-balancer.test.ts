@@ -1,0 +1,40 @@
+import t from 'tap';
+import { RoundRobinBalancer } from '../../../../../src/worker/upstream/balancers/index.js';
+import { endpoints, sequence, skipIds } from './helpers.js';
+
+t.test('rotates through endpoints in list order, ignoring weights', async (t) => {
+  const rr = new RoundRobinBalancer(endpoints(5, 1, 1));
+  t.same(sequence(() => rr.pick(), 7), ['a', 'b', 'c', 'a', 'b', 'c', 'a']);
+});
+
+t.test('skipped endpoints are never returned and do not advance the rotation twice', async (t) => {
+  const rr = new RoundRobinBalancer(endpoints(1, 1, 1, 1));
+  const skip = skipIds('b');
+  t.same(sequence(() => rr.pick(skip), 6), ['a', 'c', 'd', 'a', 'c', 'd']);
+  t.equal(rr.pick(skip)!.id, 'a');
+  t.equal(rr.pick()!.id, 'b', 'once b is no longer skipped it is next after a');
+});
+
+t.test('a retry that skips the endpoint just tried gets the next one', async (t) => {
+  const rr = new RoundRobinBalancer(endpoints(1, 1, 1));
+  const first = rr.pick()!;
+  const second = rr.pick((e) => e === first)!;
+  t.equal(first.id, 'a');
+  t.equal(second.id, 'b');
+  t.equal(rr.pick()!.id, 'c');
+});
+
+t.test('all skipped or no endpoints gives null', async (t) => {
+  const rr = new RoundRobinBalancer(endpoints(1, 1));
+  t.equal(rr.pick(() => true), null);
+  t.equal(rr.pick()!.id, 'a', 'a null pick leaves the rotation where it was');
+  t.equal(new RoundRobinBalancer([]).pick(), null);
+  t.equal(new RoundRobinBalancer([]).pick(() => false), null);
+});
+
+t.test('the caller mutating its array later does not affect the balancer', async (t) => {
+  const list = endpoints(1, 1);
+  const rr = new RoundRobinBalancer(list);
+  list.length = 0;
+  t.same(sequence(() => rr.pick(), 3), ['a', 'b', 'a']);
+});
