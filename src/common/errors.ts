@@ -142,4 +142,6 @@ export const ERROR_CODES: readonly string[] = Object.freeze([
   'GW_USAGE',
   'GW_ROUTE_INVALID',
   'GW_ROUTE_CONFLICT',
+  'GW_CLIENT_CLOSED',
+  'GW_REQUEST_TIMEOUT',
 ]);

@@ -15,6 +15,11 @@ export interface SnapshotMessage { v: 1; type: 'snapshot'; snapshot: ConfigSnaps
 export interface StatusMessage { v: 1; type: 'status'; workersUp: number; workersWanted: number; configVersion: number }
 /** Primary → worker: stop accepting, finish in-flight requests within timeoutMs, then exit. */
 export interface DrainMessage { v: 1; type: 'drain'; timeoutMs: number }
+/**
+ * Worker → primary: the worker's message listener is attached; send the snapshot now.
+ * (IPC messages that arrive before an ES module worker attaches its listener are lost.)
+ */
+export interface WorkerStartedMessage { v: 1; type: 'worker-started'; pid: number }
 /** Worker → primary: the worker's server is listening with the given config version. */
 export interface WorkerReadyMessage { v: 1; type: 'worker-ready'; configVersion: number; pid: number }
 /** Worker → primary: a snapshot could not be applied (the worker keeps its old one). */
@@ -23,14 +28,14 @@ export interface WorkerRejectedMessage { v: 1; type: 'worker-rejected'; configVe
 /** Messages the primary sends to workers. */
 export type ToWorker = SnapshotMessage | StatusMessage | DrainMessage;
 /** Messages workers send to the primary. */
-export type FromWorker = WorkerReadyMessage | WorkerRejectedMessage;
+export type FromWorker = WorkerStartedMessage | WorkerReadyMessage | WorkerRejectedMessage;
 
-/** Primary → control thread: (re)load config; `reason` is logged. */
-export interface LoadConfigMessage { v: 1; type: 'load-config'; reason: 'start' | 'reload' }
+/** Primary → control thread: (re)load config as `version`; `reason` is logged. */
+export interface LoadConfigMessage { v: 1; type: 'load-config'; reason: 'start' | 'reload'; version: number }
 /** Control thread → primary: config is valid. */
 export interface ConfigLoadedMessage { v: 1; type: 'config-loaded'; snapshot: ConfigSnapshot }
 /** Control thread → primary: config is invalid; nothing changes. */
-export interface ConfigInvalidMessage { v: 1; type: 'config-invalid'; problems: ConfigProblem[] }
+export interface ConfigInvalidMessage { v: 1; type: 'config-invalid'; version: number; problems: ConfigProblem[] }
 
 /** Messages the primary sends to the control thread. */
 export type ToControl = LoadConfigMessage;

@@ -1,8 +1,13 @@
 /**
  * JSON Schema of the gateway YAML. It is the single source of defaults: Ajv fills them in
  * (`useDefaults`) while it reports every violation at once (`allErrors`). Unknown keys are
- * errors so a typo never silently falls back to a default.
+ * errors so a typo never silently falls back to a default. A `description` next to a
+ * `pattern` is what the user reads when the pattern fails (see `schemaProblems`).
  */
+import { Ajv, type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
+import type { KeyPath } from './loader.js';
+
+const NAME_RULE = '1-64 letters, digits, ".", "_" or "-", starting with a letter or digit';
 
 const ms = (def: number, max = 3_600_000) => ({ type: 'integer', minimum: 1, maximum: max, default: def });
 
@@ -21,7 +26,7 @@ const service = {
   additionalProperties: false,
   required: ['name', 'instances'],
   properties: {
-    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' },
+    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: NAME_RULE },
     loadBalancer: {
       enum: ['round-robin', 'weighted-round-robin', 'least-connections', 'random', 'p2c'],
       default: 'round-robin',
@@ -46,14 +51,14 @@ const service = {
   },
 } as const;
 
-const method = { type: 'string', pattern: '^[A-Z][A-Z0-9_-]{0,31}$' };
+const method = { type: 'string', pattern: '^[A-Z][A-Z0-9_-]{0,31}$', description: 'an upper-case method token such as GET' };
 
 const route = {
   type: 'object',
   additionalProperties: false,
   required: ['id', 'service'],
   properties: {
-    id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' },
+    id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: NAME_RULE },
     path: { type: 'string', minLength: 1 },
     paths: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
     methods: { type: 'array', items: method, uniqueItems: true, default: [] },
@@ -61,7 +66,11 @@ const route = {
       type: 'array',
       uniqueItems: true,
       default: [],
-      items: { type: 'string', pattern: '^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$' },
+      items: {
+        type: 'string',
+        pattern: '^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$',
+        description: 'a hostname or "*.domain" (no scheme, no port)',
+      },
     },
     priority: { type: 'integer', minimum: -1000, maximum: 1000, default: 0 },
     service: { type: 'string' },
@@ -85,14 +94,25 @@ export const configSchema = {
         host: { type: 'string', minLength: 1, default: '0.0.0.0' },
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
         workers: { type: 'integer', minimum: 0, maximum: 256, default: 0 },
-        reservedPrefix: { type: 'string', pattern: '^/[A-Za-z0-9_.~-]+$', default: '/__gateway' },
+        reservedPrefix: {
+          type: 'string',
+          pattern: '^/[A-Za-z0-9_.~-]+$',
+          default: '/__gateway',
+          description: 'one path segment such as "/__gateway"',
+        },
         trustedProxies: { type: 'array', items: { type: 'string' }, default: [] },
-        viaName: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', default: 'gateway' },
+        viaName: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9_.-]{1,64}$',
+          default: 'gateway',
+          description: '1-64 letters, digits, ".", "_" or "-"',
+        },
         limits: {
           type: 'object',
           additionalProperties: false,
           default: {},
           properties: {
+            // 0 means unlimited: no body size check at all (for upload-only gateways).
             maxBodyBytes: { type: 'integer', minimum: 0, default: 10 * 1024 * 1024 },
             maxUrlBytes: { type: 'integer', minimum: 64, maximum: 1_048_576, default: 8192 },
             maxHeaderBytes: { type: 'integer', minimum: 1024, maximum: 1_048_576, default: 16_384 },
@@ -125,3 +145,128 @@ export const configSchema = {
     routes: { type: 'array', items: route },
   },
 } as const;
+
+/** A schema violation at a key path, worded for the person editing the YAML. */
+export interface SchemaProblem {
+  readonly path: KeyPath;
+  readonly message: string;
+}
+
+// Compiled on first use and kept: compiling costs milliseconds, every reload reuses it.
+let validator: ValidateFunction | undefined;
+
+/** Validate `data` in place (filling defaults); returns Ajv's errors, empty when valid. */
+export function validateSchema(data: unknown): ErrorObject[] {
+  validator ??= new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true }).compile(
+    configSchema as unknown as SchemaObject,
+  );
+  return validator(data) ? [] : [...(validator.errors ?? [])];
+}
+
+/**
+ * Ajv errors as problems, one per distinct (path, message). A wrong type silences other
+ * complaints at the same path: "must be an integer" says all there is to say about it.
+ */
+export function schemaProblems(errors: readonly ErrorObject[], data: unknown): SchemaProblem[] {
+  const typed = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
+  const out = new Map<string, SchemaProblem>();
+  for (const e of errors) {
+    if (e.keyword !== 'type' && typed.has(e.instancePath)) continue;
+    const problem = describe(e, pointerToPath(e.instancePath, data));
+    out.set(`${problem.path.join('\u0000')}\u0001${problem.message}`, problem);
+  }
+  return [...out.values()];
+}
+
+function describe(e: ErrorObject, path: KeyPath): SchemaProblem {
+  const p = e.params as Record<string, unknown>;
+  const got = `, got ${show(e.data)}`;
+  switch (e.keyword) {
+    case 'required':
+      return { path: [...path, String(p.missingProperty)], message: 'is required' };
+    case 'additionalProperties': {
+      const key = String(p.additionalProperty);
+      const guess = closest(key, Object.keys((e.parentSchema?.properties as object | undefined) ?? {}));
+      return { path: [...path, key], message: `unknown key "${key}"${guess ? `; did you mean "${guess}"?` : ''}` };
+    }
+    case 'type': {
+      const types = ([] as string[]).concat(p.type as string | string[]);
+      return { path, message: `must be ${types.map((t) => TYPE_WORDS[t] ?? t).join(' or ')}${got}` };
+    }
+    case 'enum':
+      return { path, message: `must be one of ${(p.allowedValues as unknown[]).map(show).join(', ')}${got}` };
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return { path, message: `must be ${String(p.comparison)} ${String(p.limit)}${got}` };
+    case 'minItems':
+    case 'minLength':
+      return { path, message: p.limit === 1 ? 'must not be empty' : `${e.message ?? 'is too short'}` };
+    case 'pattern': {
+      const rule = e.parentSchema?.description as string | undefined;
+      return { path, message: `must be ${rule ?? `text matching /${String(p.pattern)}/`}${got}` };
+    }
+    case 'uniqueItems': {
+      // Ajv reports the first duplicate pair: `i` first seen, `j` the later repeat.
+      const [i, j] = [Number(p.i), Number(p.j)];
+      return { path: [...path, j], message: `${show((e.data as unknown[])[j])} repeats item ${i}` };
+    }
+    default:
+      return { path, message: e.message ?? `fails "${e.keyword}"` };
+  }
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  integer: 'an integer',
+  number: 'a number',
+  string: 'a string',
+  boolean: 'true or false',
+  object: 'a mapping',
+  array: 'a list',
+  null: 'null',
+};
+
+/** JSON pointer → key path; a segment is an index exactly when it walks into an array. */
+function pointerToPath(pointer: string, data: unknown): KeyPath {
+  const path: (string | number)[] = [];
+  let node = data;
+  for (const raw of pointer.split('/').slice(1)) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    const index = Array.isArray(node) ? Number(seg) : NaN;
+    path.push(Number.isInteger(index) ? index : seg);
+    node = (node as Record<string | number, unknown> | undefined)?.[Number.isInteger(index) ? index : seg];
+  }
+  return path;
+}
+
+function show(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  if (v !== null && typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? v.slice(0, 57) + '...' : v);
+  return String(v);
+}
+
+/** The known key nearest to a typo, if it is near enough to be the one meant. */
+function closest(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(1, Math.floor(key.length / 3)) + 1;
+  for (const k of known) {
+    const d = distance(key.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best;
+}
+
+/** Levenshtein distance, one row at a time. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length]!;
+}

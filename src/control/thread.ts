@@ -1,0 +1,30 @@
+/**
+ * Entry of the control-plane worker_thread of the primary. Today it loads and validates
+ * config on request; discovery, health probes, Redis and MySQL join it in later issues.
+ * Anything slow or crashy lives here so the primary's supervision and IPC never wait on it.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { PROTOCOL_VERSION, isProtocolMessage, type FromControl, type ToControl } from '../ipc/index.js';
+import { loadConfig } from './config/index.js';
+
+/** What the primary passes in `workerData`. */
+export interface ControlThreadData {
+  readonly configFile: string;
+  readonly env: Record<string, string | undefined>;
+}
+
+const data = workerData as ControlThreadData;
+const port = parentPort;
+if (port === null) throw new Error('control/thread.js must run as a worker thread');
+
+port.on('message', (m: unknown) => {
+  if (!isProtocolMessage(m)) return;
+  const msg = m as ToControl;
+  if (msg.type !== 'load-config') return;
+  void loadConfig(data.configFile, { env: data.env, version: msg.version }).then((result) => {
+    const reply: FromControl = result.ok
+      ? { v: PROTOCOL_VERSION, type: 'config-loaded', snapshot: result.snapshot }
+      : { v: PROTOCOL_VERSION, type: 'config-invalid', version: msg.version, problems: result.problems };
+    port.postMessage(reply);
+  });
+});

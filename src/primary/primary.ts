@@ -1,0 +1,112 @@
+/**
+ * The primary process: composition root of the control side. Starts the control thread,
+ * loads the first config (an invalid one never starts), starts the workers, and turns
+ * signals into supervisor actions: SIGHUP = validate + rolling reload, SIGTERM/SIGINT =
+ * drain and exit 0.
+ */
+import { fileURLToPath } from 'node:url';
+import { formatProblem } from '../common/index.js';
+import type { ConfigSnapshot, FromControl } from '../ipc/index.js';
+import type { Logger } from '../telemetry/index.js';
+import { flushLogger } from '../telemetry/index.js';
+import { ControlHost } from './control-host.js';
+import { Supervisor, workerCount } from './supervisor.js';
+
+/** What the CLI hands the primary. */
+export interface PrimaryOptions {
+  readonly configFile: string;
+  readonly env: Record<string, string | undefined>;
+  readonly logger: Logger;
+}
+
+const CONTROL_ENTRY = new URL('../control/thread.js', import.meta.url);
+const WORKER_ENTRY = new URL('../worker/main.js', import.meta.url);
+
+/** Run the node until a signal stops it; resolves with the process exit code. */
+export async function runPrimary(opts: PrimaryOptions): Promise<number> {
+  const { logger } = opts;
+  const control = new ControlHost({ entry: CONTROL_ENTRY, workerData: { configFile: opts.configFile, env: opts.env }, logger });
+  control.start();
+
+  let version = 1;
+  const first = await loadWithRetry(control, version, 'start', logger);
+  if (first.type !== 'config-loaded') {
+    logInvalid(logger, first.problems, 'config is invalid; not starting');
+    await control.stop();
+    return 1;
+  }
+
+  let exitCode: number | null = null;
+  let resolveExit: (code: number) => void = () => {};
+  const exited = new Promise<number>((r) => (resolveExit = r));
+  const supervisor = new Supervisor({
+    workerEntry: fileURLToPath(WORKER_ENTRY),
+    logger,
+    onAllStopped: () => {
+      logger.fatal('every worker slot is crash-looping; the gateway cannot serve and exits');
+      void stop(1);
+    },
+  });
+
+  const stop = async (code: number) => {
+    if (exitCode !== null) return;
+    exitCode = code;
+    logger.info({ exitCode: code }, 'shutting down: draining workers');
+    await supervisor.shutdown();
+    await control.stop();
+    logger.info('stopped');
+    flushLogger(logger);
+    resolveExit(code);
+  };
+
+  const reload = async () => {
+    version++;
+    logger.info({ configVersion: version, configFile: opts.configFile }, 'SIGHUP: reloading config');
+    let answer: FromControl;
+    try {
+      answer = await loadWithRetry(control, version, 'reload', logger);
+    } catch (err) {
+      logger.error({ err }, 'reload failed: control plane unavailable; keeping the running config');
+      return;
+    }
+    if (answer.type !== 'config-loaded') {
+      logInvalid(logger, answer.problems, 'reload rejected: config is invalid; keeping the running config');
+      return;
+    }
+    const ok = await supervisor.reload(answer.snapshot);
+    if (ok) logger.info({ configVersion: version, workers: workerCount(answer.snapshot) }, 'reload complete');
+  };
+
+  process.on('SIGHUP', () => void reload());
+  process.on('SIGTERM', () => void stop(0));
+  process.on('SIGINT', () => void stop(0));
+
+  const snapshot: ConfigSnapshot = first.snapshot;
+  const wanted = workerCount(snapshot);
+  const up = await supervisor.start(snapshot);
+  logger.info(
+    { host: snapshot.server.host, port: snapshot.server.port, workers: up, workersWanted: wanted, configFile: opts.configFile },
+    up > 0 ? 'gateway started' : 'gateway started but no worker is listening yet',
+  );
+  return exited;
+}
+
+/** Ask the control thread for config, retrying while it restarts after a crash. */
+async function loadWithRetry(control: ControlHost, version: number, reason: 'start' | 'reload', logger: Logger): Promise<FromControl> {
+  let lastErr: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      return await control.loadConfig(version, reason);
+    } catch (err) {
+      lastErr = err;
+      logger.warn({ err: (err as Error).message, attempt }, 'config load did not complete; retrying');
+      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+    }
+  }
+  throw lastErr;
+}
+
+function logInvalid(logger: Logger, problems: readonly { file: string; path: string; message: string; line?: number }[], msg: string): void {
+  for (const p of problems) logger.error({ problem: p }, formatProblem(p));
+  logger.error({ problems: problems.length }, msg);
+}

@@ -1,0 +1,274 @@
+/**
+ * The worker supervisor of the primary: forks one worker per slot through node:cluster,
+ * respawns dead workers with exponential backoff, stops a slot that crash-loops (and
+ * says so loudly) instead of spinning, replaces workers one at a time on reload, and
+ * drains them all on shutdown.
+ *
+ * Rolling replacement (not an in-place snapshot swap) is how a reload is applied: each
+ * slot gets a fresh worker with the new snapshot, and only once it listens is the old one
+ * asked to drain. Server-level settings (port, limits, timeouts) therefore change with
+ * the reload too, and the node never has fewer listening workers than it had.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { PROTOCOL_VERSION, isProtocolMessage, type ConfigSnapshot, type FromWorker, type ToWorker } from '../ipc/index.js';
+import type { Logger } from '../telemetry/index.js';
+
+/** Tunables, mostly for tests. */
+export interface SupervisorOptions {
+  /** Worker entry file (dist/src/worker/main.js). */
+  readonly workerEntry: string;
+  readonly logger: Logger;
+  /** Deaths within `crashWindowMs` that stop a slot. */
+  readonly crashLimit?: number;
+  readonly crashWindowMs?: number;
+  readonly baseBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+  /** How long a new worker may take to report ready. */
+  readonly readyTimeoutMs?: number;
+  /** Called when every slot has stopped: the node cannot serve. */
+  readonly onAllStopped?: () => void;
+}
+
+interface Slot {
+  readonly id: number;
+  worker: Worker | null;
+  ready: boolean;
+  deaths: number[];
+  stopped: boolean;
+  timer: NodeJS.Timeout | null;
+}
+
+/** Number of worker processes a snapshot asks for. */
+export function workerCount(snapshot: ConfigSnapshot): number {
+  return snapshot.server.workers > 0 ? snapshot.server.workers : availableParallelism();
+}
+
+/** Supervises the worker processes of one node. */
+export class Supervisor {
+  readonly #opts: Required<Omit<SupervisorOptions, 'onAllStopped'>> & Pick<SupervisorOptions, 'onAllStopped'>;
+  #snapshot: ConfigSnapshot | null = null;
+  #slots: Slot[] = [];
+  /** Workers asked to drain; their exit is expected. */
+  #retiring = new Set<Worker>();
+  #shuttingDown = false;
+  #reloading: Promise<boolean> | null = null;
+  #reloadQueued: ConfigSnapshot | null = null;
+  /** Workers restarted after an unexpected death. */
+  respawns = 0;
+
+  constructor(opts: SupervisorOptions) {
+    this.#opts = {
+      crashLimit: 5,
+      crashWindowMs: 30_000,
+      baseBackoffMs: 100,
+      maxBackoffMs: 5_000,
+      readyTimeoutMs: 15_000,
+      ...opts,
+    };
+    cluster.setupPrimary({ exec: opts.workerEntry });
+    cluster.on('exit', (worker, code, signal) => this.#onExit(worker, code, signal));
+    cluster.on('message', (worker, m: unknown) => this.#onMessage(worker, m));
+  }
+
+  /** The snapshot workers are (being) given. */
+  get snapshot(): ConfigSnapshot | null {
+    return this.#snapshot;
+  }
+
+  /** Pids of the current (non-retiring) workers, by slot. */
+  get pids(): (number | null)[] {
+    return this.#slots.map((s) => s.worker?.process.pid ?? null);
+  }
+
+  /** Start every slot with `snapshot`; resolves with how many reported ready. */
+  async start(snapshot: ConfigSnapshot): Promise<number> {
+    this.#snapshot = snapshot;
+    const n = workerCount(snapshot);
+    this.#slots = Array.from({ length: n }, (_, id) => ({ id, worker: null, ready: false, deaths: [], stopped: false, timer: null }));
+    const results = await Promise.all(this.#slots.map((slot) => this.#startSlot(slot)));
+    return results.filter(Boolean).length;
+  }
+
+  /**
+   * Roll `snapshot` out, one slot at a time. Resolves true when every slot serves it.
+   * Reloads requested while one runs are coalesced into one more pass with the latest.
+   */
+  reload(snapshot: ConfigSnapshot): Promise<boolean> {
+    if (this.#reloading !== null) {
+      this.#reloadQueued = snapshot;
+      return this.#reloading.then(() => this.#drainQueue());
+    }
+    this.#reloading = this.#roll(snapshot).finally(() => {
+      this.#reloading = null;
+    });
+    return this.#reloading;
+  }
+
+  #drainQueue(): Promise<boolean> {
+    const next = this.#reloadQueued;
+    this.#reloadQueued = null;
+    return next === null ? Promise.resolve(true) : this.reload(next);
+  }
+
+  async #roll(snapshot: ConfigSnapshot): Promise<boolean> {
+    const previous = this.#snapshot;
+    this.#snapshot = snapshot;
+    const wanted = workerCount(snapshot);
+    // Grow: new slots are simply started. Shrink: surplus slots are drained at the end.
+    while (this.#slots.length < wanted) {
+      this.#slots.push({ id: this.#slots.length, worker: null, ready: false, deaths: [], stopped: false, timer: null });
+    }
+    let replaced = 0;
+    for (const slot of this.#slots.slice(0, wanted)) {
+      if (this.#shuttingDown) return false;
+      // A reload gives a crash-looped slot a fresh chance with the new config.
+      slot.stopped = false;
+      slot.deaths = [];
+      if (slot.timer !== null) (clearTimeout(slot.timer), (slot.timer = null));
+      const old = slot.worker;
+      const ok = await this.#startSlot(slot);
+      if (!ok) {
+        this.#opts.logger.error(
+          { slot: slot.id, configVersion: snapshot.version, replaced },
+          replaced === 0
+            ? 'reload aborted: the first new worker did not become ready; old workers keep serving'
+            : 'reload incomplete: a new worker did not become ready; its slot keeps the old worker',
+        );
+        if (replaced === 0 && previous !== null) this.#snapshot = previous;
+        if (old !== null && !old.isDead()) slot.worker = old;
+        this.#broadcastStatus();
+        return false;
+      }
+      if (old !== null) this.#retire(old);
+      replaced++;
+    }
+    for (const slot of this.#slots.slice(wanted)) {
+      if (slot.timer !== null) clearTimeout(slot.timer);
+      if (slot.worker !== null) this.#retire(slot.worker);
+    }
+    this.#slots.length = wanted;
+    this.#broadcastStatus();
+    return true;
+  }
+
+  /** Drain every worker and resolve once all have exited (or were killed at the deadline). */
+  async shutdown(): Promise<void> {
+    this.#shuttingDown = true;
+    for (const slot of this.#slots) if (slot.timer !== null) clearTimeout(slot.timer);
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
+    const drainMs = this.#snapshot?.server.timeouts.drainMs ?? 10_000;
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            if (w.isDead()) return resolve();
+            const kill = setTimeout(() => w.process.kill('SIGKILL'), drainMs + 5_000);
+            w.once('exit', () => (clearTimeout(kill), resolve()));
+            this.#send(w, { v: PROTOCOL_VERSION, type: 'drain', timeoutMs: drainMs });
+          }),
+      ),
+    );
+  }
+
+  /** Fork a worker for `slot` with the current snapshot; resolves when it listens. */
+  #startSlot(slot: Slot): Promise<boolean> {
+    const snapshot = this.#snapshot!;
+    const worker = cluster.fork({ GATEWAY_SLOT: String(slot.id) });
+    slot.worker = worker;
+    slot.ready = false;
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        worker.off('exit', onExit);
+        resolve(ok);
+      };
+      const onMessage = (m: unknown) => {
+        if (isProtocolMessage(m) && (m as FromWorker).type === 'worker-started') {
+          this.#send(worker, { v: PROTOCOL_VERSION, type: 'snapshot', snapshot });
+        } else if (isProtocolMessage(m) && (m as FromWorker).type === 'worker-ready') done(true);
+        else if (isProtocolMessage(m) && (m as FromWorker).type === 'worker-rejected') {
+          worker.process.kill('SIGKILL');
+          done(false);
+        }
+      };
+      const onExit = () => done(false);
+      const timer = setTimeout(() => {
+        this.#opts.logger.error({ slot: slot.id, pid: worker.process.pid }, 'worker did not become ready in time');
+        worker.process.kill('SIGKILL');
+        done(false);
+      }, this.#opts.readyTimeoutMs);
+      worker.on('message', onMessage);
+      worker.once('exit', onExit);
+    });
+  }
+
+  #retire(worker: Worker): void {
+    this.#retiring.add(worker);
+    const drainMs = this.#snapshot?.server.timeouts.drainMs ?? 10_000;
+    const kill = setTimeout(() => worker.process.kill('SIGKILL'), drainMs + 5_000);
+    worker.once('exit', () => clearTimeout(kill));
+    this.#send(worker, { v: PROTOCOL_VERSION, type: 'drain', timeoutMs: drainMs });
+  }
+
+  #onMessage(worker: Worker, m: unknown): void {
+    if (!isProtocolMessage(m)) return;
+    const msg = m as FromWorker;
+    const slot = this.#slots.find((s) => s.worker === worker);
+    if (msg.type === 'worker-ready' && slot !== undefined) {
+      slot.ready = true;
+      this.#opts.logger.info({ slot: slot.id, pid: msg.pid, configVersion: msg.configVersion }, 'worker ready');
+      this.#broadcastStatus();
+    } else if (msg.type === 'worker-rejected') {
+      this.#opts.logger.error({ pid: worker.process.pid, configVersion: msg.configVersion, reason: msg.reason }, 'worker rejected config');
+    }
+  }
+
+  #onExit(worker: Worker, code: number | null, signal: string | null): void {
+    if (this.#retiring.delete(worker) || this.#shuttingDown) return;
+    const slot = this.#slots.find((s) => s.worker === worker);
+    if (slot === undefined) return;
+    slot.worker = null;
+    slot.ready = false;
+    const now = Date.now();
+    slot.deaths = slot.deaths.filter((t) => now - t < this.#opts.crashWindowMs);
+    slot.deaths.push(now);
+    this.#broadcastStatus();
+    if (slot.deaths.length >= this.#opts.crashLimit) {
+      slot.stopped = true;
+      this.#opts.logger.fatal(
+        { slot: slot.id, code, signal, deaths: slot.deaths.length, windowMs: this.#opts.crashWindowMs },
+        'worker slot is crash-looping: not respawning it until the next reload (SIGHUP)',
+      );
+      if (this.#slots.every((s) => s.stopped)) this.#opts.onAllStopped?.();
+      return;
+    }
+    const delay = Math.min(this.#opts.maxBackoffMs, this.#opts.baseBackoffMs * 2 ** (slot.deaths.length - 1));
+    this.#opts.logger.warn({ slot: slot.id, pid: worker.process.pid, code, signal, respawnInMs: delay }, 'worker died; respawning');
+    slot.timer = setTimeout(() => {
+      slot.timer = null;
+      if (this.#shuttingDown || slot.stopped || slot.worker !== null) return;
+      this.respawns++;
+      void this.#startSlot(slot);
+    }, delay);
+  }
+
+  #broadcastStatus(): void {
+    const up = this.#slots.filter((s) => s.ready).length;
+    const msg: ToWorker = {
+      v: PROTOCOL_VERSION,
+      type: 'status',
+      workersUp: up,
+      workersWanted: this.#slots.length,
+      configVersion: this.#snapshot?.version ?? 0,
+    };
+    for (const s of this.#slots) if (s.worker !== null && s.ready) this.#send(s.worker, msg);
+  }
+
+  #send(worker: Worker, msg: ToWorker): void {
+    if (worker.isConnected()) worker.send(msg, (err: Error | null) => {
+      if (err) this.#opts.logger.debug({ err: err.message, pid: worker.process.pid }, 'IPC send failed');
+    });
+  }
+}

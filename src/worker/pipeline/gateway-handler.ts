@@ -1,0 +1,242 @@
+/**
+ * The per-request path of a worker: validate the request line and limits, normalise the
+ * path, answer the reserved prefix, route, pick an endpoint and hand the exchange to
+ * undici. Everything here runs for every request, so it allocates little and never
+ * awaits; errors become the JSON error body and an access-log line.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  BadRequestError,
+  GatewayError,
+  HeadersTooLargeError,
+  MethodNotAllowedError,
+  NoHealthyUpstreamError,
+  PayloadTooLargeError,
+  RouteNotFoundError,
+  UriTooLongError,
+} from '../../common/index.js';
+import type { Logger } from '../../telemetry/index.js';
+import { normalizePath } from '../router/index.js';
+import { ProxyExchange, upstreamRequestHeaders, type ExchangeOutcome } from '../upstream/index.js';
+import { BodyLimit } from './body-limit.js';
+import { hostnameOf } from './client-host.js';
+import { requestIdFor } from './request-id.js';
+import { renderRewrite, type RouteTable } from './route-table.js';
+import { sendError, sendJson } from './send-error.js';
+import { TrustedProxies } from './trusted-proxies.js';
+
+/** Node-level state reported on /ready, pushed by the primary. */
+export interface NodeStatus {
+  workersUp: number;
+  workersWanted: number;
+  configVersion: number;
+}
+
+/** Fields of one access-log line that depend on how far the request got. */
+interface LogFields {
+  route: string | null;
+  upstream: string | null;
+}
+
+const NO_ROUTE: LogFields = { route: null, upstream: null };
+
+/** Handles requests against the current route table; swap tables with `setTable`. */
+export class GatewayHandler {
+  #table: RouteTable;
+  #trusted: TrustedProxies;
+  #via: string;
+  #draining = false;
+  readonly #logger: Logger;
+  readonly #accessLog: boolean;
+  readonly #slot: number;
+  readonly status: NodeStatus;
+  readonly #isDraining = () => this.#draining;
+
+  constructor(table: RouteTable, opts: { logger: Logger; accessLog: boolean; slot: number }) {
+    this.#table = table;
+    this.#trusted = new TrustedProxies(table.snapshot.server.trustedProxies);
+    this.#via = `1.1 ${table.snapshot.server.viaName}`;
+    this.#logger = opts.logger;
+    this.#accessLog = opts.accessLog;
+    this.#slot = opts.slot;
+    this.status = { workersUp: 0, workersWanted: 0, configVersion: table.snapshot.version };
+  }
+
+  /** The table requests are served from. */
+  get table(): RouteTable {
+    return this.#table;
+  }
+
+  /** Serve new requests from `table`; requests in flight finish on the old one. */
+  setTable(table: RouteTable): void {
+    this.#trusted = new TrustedProxies(table.snapshot.server.trustedProxies);
+    this.#via = `1.1 ${table.snapshot.server.viaName}`;
+    this.#table = table;
+  }
+
+  /** From now on every response asks the client to close its connection. */
+  startDraining(): void {
+    this.#draining = true;
+  }
+
+  /** The `request` listener. */
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const requestId = requestIdFor(req.headers['x-request-id']);
+    if (this.#draining) res.shouldKeepAlive = false;
+    try {
+      this.#route(req, res, requestId, started);
+    } catch (err) {
+      const gwErr = err instanceof GatewayError ? err : null;
+      if (gwErr === null) this.#logger.error({ err, requestId }, 'unexpected error while handling a request');
+      this.#fail(req, res, requestId, started, gwErr ?? new GatewayError('GW_INTERNAL', 500, 'internal gateway error'), NO_ROUTE);
+    }
+  }
+
+  #route(req: IncomingMessage, res: ServerResponse, requestId: string, started: number): void {
+    const server = this.#table.snapshot.server;
+    const url = req.url ?? '/';
+    if (url.length > server.limits.maxUrlBytes) throw new UriTooLongError(server.limits.maxUrlBytes);
+    if (req.rawHeaders.length > server.limits.maxHeaderCount * 2) {
+      throw new HeadersTooLargeError(`more than ${server.limits.maxHeaderCount} request headers`);
+    }
+    const target = url.charCodeAt(0) === 0x2f ? url : originFormOf(url, req.headers.host);
+    const q = target.indexOf('?');
+    const normalized = normalizePath(q === -1 ? target : target.slice(0, q), server.paths);
+    if (!normalized.ok) throw new BadRequestError(`invalid request path: ${normalized.reason}`);
+    const path = normalized.path;
+    const prefix = server.reservedPrefix;
+    if (path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 0x2f)) {
+      this.#reserved(req, res, requestId, started, path.slice(prefix.length));
+      return;
+    }
+
+    const method = req.method!;
+    const found = this.#table.router.find(method, hostnameOf(req.headers.host), path);
+    if (found.kind === 'not-found') throw new RouteNotFoundError();
+    if (found.kind === 'method-not-allowed') throw new MethodNotAllowedError(found.allow);
+    const { route, service } = found.store;
+    const fields: LogFields = { route: route.id, upstream: null };
+
+    let body: NodeJS.ReadableStream | null = null;
+    const length = req.headers['content-length'];
+    const chunked = req.headers['transfer-encoding'] !== undefined;
+    const maxBody = server.limits.maxBodyBytes;
+    if (length !== undefined && maxBody > 0 && Number(length) > maxBody) {
+      res.shouldKeepAlive = false; // do not read a body we refused
+      this.#fail(req, res, requestId, started, new PayloadTooLargeError(maxBody), fields);
+      return;
+    }
+    if (chunked) body = maxBody > 0 ? BodyLimit.wrap(req, maxBody) : req;
+    else if (length !== undefined && length !== '0') body = req;
+
+    const endpoint = service.pick();
+    if (endpoint === null) {
+      this.#fail(req, res, requestId, started, new NoHealthyUpstreamError(service.name), fields);
+      return;
+    }
+    fields.upstream = endpoint.authority;
+
+    let upstreamPath: string;
+    if (found.store.rewrite !== null) {
+      upstreamPath = renderRewrite(found.store.rewrite, found.pattern.paramNames, found.params, found.wildcard);
+    } else if (route.stripPrefix) upstreamPath = '/' + (found.wildcard ?? '');
+    else upstreamPath = path;
+    upstreamPath = endpoint.basePath + upstreamPath + (q === -1 ? '' : target.slice(q));
+
+    const remoteAddress = req.socket.remoteAddress ?? '';
+    const headers = upstreamRequestHeaders(req.rawHeaders, {
+      remoteAddress,
+      trusted: this.#trusted.has(remoteAddress),
+      proto: 'http',
+      requestId,
+      via: this.#via,
+      upstreamHost: route.preserveHost ? (req.headers.host ?? null) : null,
+    });
+    const via = this.#via;
+    const exchange = new ProxyExchange(req, res, {
+      endpoint,
+      requestId,
+      via,
+      closeConnection: this.#isDraining,
+      sendError: (r, err) => {
+        if (err instanceof PayloadTooLargeError) r.shouldKeepAlive = false;
+        return sendError(r, err, requestId, via);
+      },
+      done: (outcome) => this.#done(req, requestId, started, path, fields, outcome),
+    });
+    endpoint.pool.dispatch(
+      {
+        path: upstreamPath,
+        method,
+        headers,
+        body: body as never,
+        headersTimeout: service.timeouts.headersMs,
+        bodyTimeout: service.timeouts.bodyMs,
+      },
+      exchange,
+    );
+  }
+
+  /** `/health` (liveness), `/ready` (readiness) under the reserved prefix. */
+  #reserved(req: IncomingMessage, res: ServerResponse, requestId: string, started: number, sub: string): void {
+    const fields: LogFields = { route: 'gateway', upstream: null };
+    if (sub !== '/health' && sub !== '/ready') throw new RouteNotFoundError();
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new MethodNotAllowedError(['GET', 'HEAD']);
+    let status = 200;
+    let doc: unknown;
+    if (sub === '/health') {
+      doc = { status: 'ok', pid: process.pid, slot: this.#slot, configVersion: this.#table.snapshot.version };
+    } else {
+      const state = this.#draining ? 'draining' : 'ready';
+      if (this.#draining) status = 503;
+      doc = {
+        status: state,
+        configVersion: this.#table.snapshot.version,
+        workersUp: this.status.workersUp,
+        workersWanted: this.status.workersWanted,
+      };
+    }
+    const bytes = sendJson(res, status, doc, requestId);
+    this.#done(req, requestId, started, req.url ?? '', fields, { status, bytes, errorCode: null });
+  }
+
+  #fail(req: IncomingMessage, res: ServerResponse, requestId: string, started: number, err: GatewayError, fields: LogFields): void {
+    const bytes = res.headersSent ? 0 : sendError(res, err, requestId, this.#via);
+    this.#done(req, requestId, started, req.url ?? '', fields, { status: err.status, bytes, errorCode: err.code });
+  }
+
+  #done(req: IncomingMessage, requestId: string, started: number, path: string, f: LogFields, o: ExchangeOutcome): void {
+    if (!this.#accessLog) return;
+    const q = path.indexOf('?');
+    this.#logger.info(
+      {
+        requestId,
+        method: req.method,
+        path: q === -1 ? path : path.slice(0, q),
+        route: f.route,
+        upstream: f.upstream,
+        status: o.status,
+        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+        bytes: o.bytes,
+        ...(o.errorCode === null ? null : { error: o.errorCode }),
+      },
+      'request',
+    );
+  }
+}
+
+/**
+ * Reduce an absolute-form target (`http://host/path`) to origin form. Its authority must
+ * name the same host as the Host header (RFC 9112 §3.2.2 makes the target win; refusing a
+ * mismatch instead means routing and upstream can never disagree about the host).
+ */
+function originFormOf(url: string, host: string | undefined): string {
+  const m = /^https?:\/\/([^/?#]*)(.*)$/i.exec(url);
+  if (m === null) throw new BadRequestError('request target must be in origin form (/path) or absolute form');
+  if (host === undefined || m[1]!.toLowerCase() !== host.toLowerCase()) {
+    throw new BadRequestError('absolute-form request target does not match the Host header');
+  }
+  const rest = m[2]!;
+  return rest === '' || rest.charCodeAt(0) === 0x3f ? '/' + rest : rest;
+}

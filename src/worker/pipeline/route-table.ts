@@ -1,0 +1,67 @@
+/**
+ * The worker's view of one config snapshot: a router whose stores are route targets
+ * (route config + upstream service + compiled rewrite). Built off to the side and
+ * swapped in with one assignment, so a request sees either the old table or the new.
+ */
+import type { ConfigSnapshot, RouteConfig } from '../../ipc/index.js';
+import { Router } from '../router/index.js';
+import { PoolSet, UpstreamService } from '../upstream/index.js';
+
+/** A piece of a compiled rewrite template. */
+type RewritePart = { readonly text: string } | { readonly param: string } | { readonly wildcard: true };
+
+/** What a matched route resolves to. */
+export interface RouteTarget {
+  readonly route: RouteConfig;
+  readonly service: UpstreamService;
+  /** Compiled `rewrite`, or null. */
+  readonly rewrite: readonly RewritePart[] | null;
+}
+
+/** Compile `/v2/:id/*` into literal, param and wildcard parts. */
+export function compileRewrite(template: string): RewritePart[] {
+  const parts: RewritePart[] = [];
+  for (const [i, seg] of template.split('/').entries()) {
+    const prefix = i === 0 ? '' : '/';
+    if (seg.startsWith(':')) parts.push({ text: prefix }, { param: seg.slice(1) });
+    else if (seg === '*') parts.push({ text: prefix }, { wildcard: true });
+    else parts.push({ text: prefix + seg });
+  }
+  return parts;
+}
+
+/** Render a compiled rewrite with the matched params (`names` positional to `values`). */
+export function renderRewrite(
+  parts: readonly RewritePart[],
+  names: readonly string[],
+  values: readonly string[],
+  wildcard: string | null,
+): string {
+  let out = '';
+  for (const p of parts) {
+    if ('text' in p) out += p.text;
+    else if ('param' in p) out += values[names.indexOf(p.param)] ?? '';
+    else out += wildcard ?? '';
+  }
+  return out;
+}
+
+/** The routing state of one snapshot. */
+export class RouteTable {
+  readonly snapshot: ConfigSnapshot;
+  readonly router: Router<RouteTarget>;
+
+  /** Build from `snapshot`, reusing `pools`; throws if the snapshot cannot be routed. */
+  constructor(snapshot: ConfigSnapshot, pools: PoolSet) {
+    this.snapshot = snapshot;
+    const poolFor = pools.update(snapshot.services.flatMap((s) => UpstreamService.poolKeys(s)));
+    const services = new Map(snapshot.services.map((s) => [s.name, new UpstreamService(s, poolFor)]));
+    const router = new Router<RouteTarget>();
+    for (const route of snapshot.routes) {
+      const service = services.get(route.service);
+      if (service === undefined) throw new Error(`route ${route.id}: unknown service ${route.service}`);
+      router.add(route, { route, service, rewrite: route.rewrite === null ? null : compileRewrite(route.rewrite) });
+    }
+    this.router = router;
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The worker's node:http listener: timeouts and limits from the snapshot, malformed
+ * requests answered by the JSON error body, and a drain that stops accepting while
+ * in-flight requests finish.
+ *
+ * Drain uses `net.Server#close` rather than `http.Server#close`: since Node 19 the latter
+ * also closes idle keep-alive sockets, and a client that sent a request on one of them a
+ * moment earlier gets a reset it cannot tell from a failure. Instead every later response
+ * carries `Connection: close` and idle sockets expire through the keep-alive timeout.
+ */
+import { createServer, type Server } from 'node:http';
+import net, { type Socket } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import type { ServerConfig } from '../ipc/index.js';
+import type { Logger } from '../telemetry/index.js';
+import type { GatewayHandler } from './pipeline/index.js';
+
+// Errors the HTTP parser reports before a request object exists, by status.
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'GW_HEADERS_TOO_LARGE', 'request headers too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'GW_REQUEST_TIMEOUT', 'request not received in time'],
+};
+
+/** A listening worker server with drain support. */
+export class WorkerServer {
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+  readonly #handler: GatewayHandler;
+  readonly #logger: Logger;
+
+  constructor(config: ServerConfig, handler: GatewayHandler, logger: Logger) {
+    this.#handler = handler;
+    this.#logger = logger;
+    this.#server = createServer(
+      {
+        maxHeaderSize: config.limits.maxHeaderBytes,
+        headersTimeout: config.timeouts.headersMs,
+        requestTimeout: config.timeouts.requestMs,
+        keepAliveTimeout: config.timeouts.keepAliveMs,
+        requireHostHeader: true,
+      },
+      (req, res) => handler.handle(req, res),
+    );
+    this.#server.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
+    this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.#clientError(err, socket));
+  }
+
+  /** Listen on `host:port` (shared through the cluster primary). */
+  listen(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen({ host, port }, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  /** The bound port (useful when listening on port 0). */
+  get port(): number {
+    return (this.#server.address() as net.AddressInfo).port;
+  }
+
+  /** Open client connections (for tests and logs). */
+  get connections(): number {
+    return this.#sockets.size;
+  }
+
+  /**
+   * Stop accepting, let in-flight requests finish; after `timeoutMs` destroy what is
+   * left. Resolves true when everything finished in time.
+   */
+  drain(timeoutMs: number): Promise<boolean> {
+    this.#handler.startDraining();
+    net.Server.prototype.close.call(this.#server);
+    return new Promise((resolve) => {
+      const check = setInterval(() => {
+        if (this.#sockets.size === 0) finish(true);
+      }, 50);
+      const deadline = setTimeout(() => {
+        for (const s of this.#sockets) s.destroy();
+        finish(false);
+      }, timeoutMs);
+      const finish = (clean: boolean) => {
+        clearInterval(check);
+        clearTimeout(deadline);
+        resolve(clean);
+      };
+    });
+  }
+
+  #clientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    const [status, code, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'GW_BAD_REQUEST', 'malformed HTTP request'];
+    this.#logger.debug({ err: err.message, parserCode: err.code, remote: socket.remoteAddress }, 'client error');
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const requestId = randomUUID();
+    const body = JSON.stringify({ error: { code, message, requestId } });
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
+        'content-type: application/json; charset=utf-8\r\n' +
+        `content-length: ${Buffer.byteLength(body)}\r\n` +
+        `x-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  }
+}

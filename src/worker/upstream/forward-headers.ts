@@ -1,0 +1,113 @@
+/**
+ * Header rewriting between client and upstream (RFC 9110 §7.6).
+ *
+ * Hop-by-hop fields, and every field the `Connection` header names, describe one
+ * connection and are never forwarded in either direction. The gateway then appends
+ * itself to `Via` and sets X-Forwarded-For/-Proto/-Host: extended when the peer is a
+ * trusted proxy, replaced otherwise, so an untrusted client cannot inject a fake origin.
+ * Headers travel as flat `[name, value, ...]` arrays so duplicates and order survive.
+ */
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+// Rewritten by the gateway on the way up, never copied from the client.
+const FORWARDING = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'via', 'x-request-id']);
+
+/** What the gateway knows about the client connection. */
+export interface ForwardContext {
+  /** Peer address of the TCP connection. */
+  readonly remoteAddress: string;
+  /** Whether that peer is a trusted proxy. */
+  readonly trusted: boolean;
+  /** `http` (TLS termination is not in the gateway yet). */
+  readonly proto: string;
+  readonly requestId: string;
+  /** `1.1 <viaName>`. */
+  readonly via: string;
+  /** Host to send upstream, or null to let the pool use the instance's authority. */
+  readonly upstreamHost: string | null;
+}
+
+/** Lower-cased names listed in `Connection` headers, or null when there are none. */
+function connectionNamed(raw: readonly string[]): Set<string> | null {
+  let named: Set<string> | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') {
+      for (const token of raw[i + 1]!.split(',')) {
+        const t = token.trim().toLowerCase();
+        if (t !== '') (named ??= new Set()).add(t);
+      }
+    }
+  }
+  return named;
+}
+
+/** Build the upstream request headers from the client's raw headers. */
+export function upstreamRequestHeaders(raw: readonly string[], ctx: ForwardContext): string[] {
+  const named = connectionNamed(raw);
+  const out: string[] = [];
+  let xff: string | null = null;
+  let xfProto: string | null = null;
+  let xfHost: string | null = null;
+  let host = '';
+  let via: string | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || (named !== null && named.has(lower))) continue;
+    if (!FORWARDING.has(lower)) {
+      out.push(name, raw[i + 1]!);
+      continue;
+    }
+    const value = raw[i + 1]!;
+    if (lower === 'host') host = value;
+    else if (lower === 'via') via = via === null ? value : `${via}, ${value}`;
+    else if (ctx.trusted) {
+      if (lower === 'x-forwarded-for') xff = xff === null ? value : `${xff}, ${value}`;
+      else if (lower === 'x-forwarded-proto') xfProto ??= value;
+      else if (lower === 'x-forwarded-host') xfHost ??= value;
+      else if (lower === 'forwarded') out.push(name, value);
+    }
+  }
+  const client = ctx.remoteAddress.startsWith('::ffff:') ? ctx.remoteAddress.slice(7) : ctx.remoteAddress;
+  out.push(
+    'x-forwarded-for', xff === null ? client : `${xff}, ${client}`,
+    'x-forwarded-proto', xfProto ?? ctx.proto,
+    'x-forwarded-host', xfHost ?? host,
+    'via', via === null ? ctx.via : `${via}, ${ctx.via}`,
+    'x-request-id', ctx.requestId,
+  );
+  if (ctx.upstreamHost !== null) out.push('host', ctx.upstreamHost);
+  return out;
+}
+
+/**
+ * Build the client response headers from the upstream's raw (latin1 Buffer) headers,
+ * dropping hop-by-hop fields and the upstream's own request id echo.
+ */
+export function clientResponseHeaders(raw: readonly Buffer[], requestId: string, via: string): string[] {
+  const strings = new Array<string>(raw.length);
+  for (let i = 0; i < raw.length; i++) strings[i] = raw[i]!.toString('latin1');
+  const named = connectionNamed(strings);
+  const out: string[] = [];
+  let upstreamVia: string | null = null;
+  for (let i = 0; i < strings.length; i += 2) {
+    const name = strings[i]!;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || lower === 'x-request-id' || (named !== null && named.has(lower))) continue;
+    if (lower === 'via') upstreamVia = upstreamVia === null ? strings[i + 1]! : `${upstreamVia}, ${strings[i + 1]!}`;
+    else out.push(name, strings[i + 1]!);
+  }
+  out.push('via', upstreamVia === null ? via : `${upstreamVia}, ${via}`, 'x-request-id', requestId);
+  return out;
+}

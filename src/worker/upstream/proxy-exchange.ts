@@ -1,0 +1,138 @@
+/**
+ * One client request proxied to one upstream endpoint, as an undici dispatch handler.
+ *
+ * Bodies stream both ways with backpressure and are never buffered whole: the client's
+ * request stream is undici's request body, and each upstream chunk is written to the
+ * client response; when the client socket is full, undici pauses the upstream socket
+ * until `drain`. Failure rules:
+ *   - before response headers: a JSON error (504 for timeouts, 502 otherwise);
+ *   - after headers were sent: the client connection is destroyed, so a truncated body
+ *     can never look like a complete response;
+ *   - the client going away aborts the upstream request (and frees its connection).
+ * The legacy handler interface is used on purpose: it is undici's native one, so no
+ * wrapper object is allocated per request.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { GatewayError, UpstreamConnectError, UpstreamTimeoutError } from '../../common/index.js';
+import { clientResponseHeaders } from './forward-headers.js';
+import type { UpstreamEndpoint } from './upstream-service.js';
+
+/** How the exchange ended, for the access log. */
+export interface ExchangeOutcome {
+  /** Status sent to the client; 499 when the client went away first (nginx's convention). */
+  readonly status: number;
+  /** Response body bytes sent to the client. */
+  readonly bytes: number;
+  /** Error code when the gateway (not the upstream) produced the outcome. */
+  readonly errorCode: string | null;
+}
+
+/** What the exchange needs besides the request and response. */
+export interface ExchangeOptions {
+  readonly endpoint: UpstreamEndpoint;
+  readonly requestId: string;
+  readonly via: string;
+  /** Ask the client to close the connection after this response (draining). */
+  readonly closeConnection: () => boolean;
+  /** Write a JSON error response (headers not yet sent); returns body bytes. */
+  readonly sendError: (res: ServerResponse, err: GatewayError) => number;
+  readonly done: (outcome: ExchangeOutcome) => void;
+}
+
+const TIMEOUT_PHASES: Record<string, 'connect' | 'headers' | 'body'> = {
+  UND_ERR_CONNECT_TIMEOUT: 'connect',
+  UND_ERR_HEADERS_TIMEOUT: 'headers',
+  UND_ERR_BODY_TIMEOUT: 'body',
+};
+
+/** Map an undici/network error to the gateway error a client sees. */
+export function upstreamError(err: Error): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const code = (err as { code?: string }).code ?? '';
+  const phase = TIMEOUT_PHASES[code];
+  if (phase !== undefined) return new UpstreamTimeoutError(phase, err);
+  return new UpstreamConnectError(`upstream request failed (${code || err.message})`, err);
+}
+
+/** Dispatch handler streaming one upstream response into one client response. */
+export class ProxyExchange implements Dispatcher.DispatchHandler {
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  readonly #opts: ExchangeOptions;
+  #abort: ((err?: Error) => void) | null = null;
+  #clientGone = false;
+  #settled = false;
+  #status = 0;
+  #bytes = 0;
+  #resume: (() => void) | null = null;
+  readonly #onDrain = () => this.#resume?.();
+  readonly #onClose = () => {
+    if (this.#settled || this.#res.writableFinished) return;
+    this.#clientGone = true;
+    this.#abort?.(new Error('client disconnected'));
+  };
+
+  constructor(req: IncomingMessage, res: ServerResponse, opts: ExchangeOptions) {
+    this.#req = req;
+    this.#res = res;
+    this.#opts = opts;
+    res.once('close', this.#onClose);
+    opts.endpoint.active++;
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort;
+    if (this.#clientGone) abort(new Error('client disconnected'));
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (statusCode < 200) return true; // 1xx: Node answers 100-continue itself; drop others
+    this.#status = statusCode;
+    this.#resume = resume;
+    const headers = clientResponseHeaders(rawHeaders, this.#opts.requestId, this.#opts.via);
+    // Draining: Node then sends `Connection: close` and closes the socket after this response.
+    if (this.#opts.closeConnection()) this.#res.shouldKeepAlive = false;
+    this.#res.writeHead(statusCode, statusText, headers);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.#bytes += chunk.length;
+    const ok = this.#res.write(chunk);
+    if (!ok) this.#res.once('drain', this.#onDrain);
+    return ok;
+  }
+
+  onComplete(): void {
+    this.#res.end();
+    this.#finish(null);
+  }
+
+  onError(err: Error): void {
+    if (this.#settled) return;
+    if (this.#clientGone) {
+      this.#finish('GW_CLIENT_CLOSED', 499);
+      return;
+    }
+    const gwErr = upstreamError(err);
+    if (!this.#res.headersSent) {
+      this.#bytes = this.#opts.sendError(this.#res, gwErr);
+      this.#status = gwErr.status;
+    } else {
+      // Too late for an error response: cut the connection so the client sees a failure.
+      this.#res.destroy(err);
+    }
+    // A request body the upstream never consumed must not be left half-read.
+    if (!this.#req.complete) this.#req.resume();
+    this.#finish(gwErr.code);
+  }
+
+  #finish(errorCode: string | null, status = this.#status): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#opts.endpoint.active--;
+    this.#res.off('close', this.#onClose);
+    this.#opts.done({ status, bytes: this.#bytes, errorCode });
+  }
+}

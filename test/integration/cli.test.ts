@@ -1,0 +1,94 @@
+/** The `gateway` executable: subcommands, --help, --env switching and exit codes. */
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI, ROOT } from '../helpers/repo.js';
+
+/** Environment without anything the developer's shell might have set for the gateway. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!/^(GATEWAY_|LOG_LEVEL|APP_UPSTREAM_URL|EXAMPLE_UPSTREAM_)/.test(k)) env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+function run(args: string[], extra: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env: cleanEnv(extra), encoding: 'utf8', timeout: 30_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+t.test('check: the shipped default and dev configs are valid', async (t) => {
+  let r = run(['check']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /config\/gateway\.yaml: ok \(2 routes, 1 services\)/);
+  r = run(['check', '--env', 'dev']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /gateway\.dev\.yaml: ok/, '--env dev switches the config file through .env.dev');
+});
+
+t.test('check --env prod: the required APP_UPSTREAM_URL is named when missing', async (t) => {
+  let r = run(['check', '--env', 'prod']);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /gateway\.prod\.yaml:\d+: .*APP_UPSTREAM_URL/);
+  r = run(['check', '--env', 'prod'], { APP_UPSTREAM_URL: 'http://10.0.0.5:8080' });
+  t.equal(r.code, 0, r.stderr);
+});
+
+t.test('process environment wins over .env files', async (t) => {
+  const r = run(['check', '--env', 'dev'], { GATEWAY_CONFIG: 'config/gateway.yaml' });
+  t.equal(r.code, 0);
+  t.match(r.stdout, /config\/gateway\.yaml: ok/);
+  t.match(run(['check'], { GATEWAY_ENV: 'dev' }).stdout, /gateway\.dev\.yaml/, 'GATEWAY_ENV works like --env');
+});
+
+t.test('check: an invalid config lists every problem with file, line, path and reason; exit 1', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-cli-'));
+  const file = join(dir, 'bad.yaml');
+  writeFileSync(file, [
+    'server:',
+    '  port: 99999',
+    'services:',
+    '  - name: s',
+    '    instances: [{ url: "http://127.0.0.1:1" }]',
+    'routes:',
+    '  - id: r',
+    '    path: /a',
+    '    service: nope',
+    '    methds: [GET]',
+    '',
+  ].join('\n'));
+  const r = run(['check', '--config', file]);
+  t.equal(r.code, 1);
+  t.match(r.stderr, new RegExp(`${file}:2: server\\.port: `));
+  t.match(r.stderr, /methds/);
+  t.match(r.stderr, /3 problem\(s\)|problem\(s\)/);
+  const start = run(['start', '--config', file]);
+  t.equal(start.code, 1, 'start refuses the same config');
+  t.match(start.stdout, /config is invalid; not starting/);
+});
+
+t.test('usage errors exit 2 with a clear message', async (t) => {
+  let r = run(['start', '--env', 'nope']);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /unknown environment "nope"/);
+  r = run(['frobnicate']);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /unknown command "frobnicate"/);
+  r = run(['check', '--bogus']);
+  t.equal(r.code, 2);
+  r = run(['check'], { LOG_LEVEL: 'loud' });
+  t.equal(r.code, 2);
+  t.match(r.stderr, /LOG_LEVEL must be one of/);
+});
+
+t.test('--help on each command', async (t) => {
+  for (const args of [['--help'], ['start', '--help'], ['check', '-h'], ['help']]) {
+    const r = run(args);
+    t.equal(r.code, 0, args.join(' '));
+    t.match(r.stdout, /^Usage: gateway/);
+  }
+  t.match(run(['check', '--help']).stdout, /Exit 0 when valid, 1 when invalid/);
+});

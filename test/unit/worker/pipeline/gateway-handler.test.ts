@@ -1,0 +1,237 @@
+/**
+ * The data plane end to end in one process: real client sockets → WorkerServer →
+ * GatewayHandler → undici → real upstream servers. Pins routing, limits, header
+ * rewriting, error bodies and the access log.
+ */
+import t from 'tap';
+import { connect } from 'node:net';
+import { Agent, request } from 'undici';
+import { startInProcess } from '../../../helpers/in-process-gateway.js';
+import { route, service, snapshot } from '../../../helpers/snapshot.js';
+import { startUpstream } from '../../../helpers/upstream.js';
+
+const agent = new Agent({ keepAliveTimeout: 1000 });
+t.teardown(() => agent.close());
+
+async function get(url: string, opts: Parameters<typeof request>[1] = {}) {
+  const res = await request(url, { dispatcher: agent, ...opts });
+  const text = await res.body.text();
+  let json: any = null;
+  try {
+    json = JSON.parse(text);
+  } catch {}
+  return { status: res.statusCode, headers: res.headers, text, json };
+}
+
+/** Send raw bytes and return the raw response text (until the server closes). */
+function raw(port: number, data: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    // No half-close: Node treats a client FIN as an abort of requests in flight.
+    const s = connect(port, '127.0.0.1', () => s.write(data));
+    s.setTimeout(5_000, () => s.destroy());
+    let out = '';
+    s.setEncoding('utf8').on('data', (c) => (out += c));
+    s.on('close', () => resolve(out));
+    s.on('error', reject);
+  });
+}
+
+t.test('routing, path rewriting and forwarded headers', async (t) => {
+  const up = await startUpstream();
+  const up2 = await startUpstream();
+  t.teardown(() => Promise.all([up.close(), up2.close()]));
+  const gw = await startInProcess(
+    snapshot(
+      [service('a', [up.url]), service('b', [`${up2.url}/base/`])],
+      [
+        route('strip', ['/api/*'], 'a', { stripPrefix: true }),
+        route('users', ['/users/:id'], 'a', { methods: ['GET'], rewrite: '/v2/people/:id' }),
+        route('based', ['/b/*'], 'b'),
+        route('hosted', ['/h'], 'a', { hosts: ['*.example.com'], preserveHost: true }),
+      ],
+    ),
+  );
+  t.teardown(() => gw.close());
+
+  let r = await get(`${gw.url}/api/x/y?q=1&q=2&e=%20`, { headers: { 'x-request-id': 'client-id-1' } });
+  t.equal(r.status, 200);
+  t.equal(r.json.url, '/x/y?q=1&q=2&e=%20', 'prefix stripped, query kept byte for byte');
+  t.equal(r.headers['x-request-id'], 'client-id-1', 'well-formed request id echoed');
+  t.equal(r.json.headers['x-request-id'], 'client-id-1', 'and forwarded');
+  t.equal(r.json.headers['x-forwarded-for'], '127.0.0.1');
+  t.equal(r.json.headers['x-forwarded-proto'], 'http');
+  t.equal(r.json.headers['x-forwarded-host'], `127.0.0.1:${gw.port}`);
+  t.equal(r.json.headers.via, '1.1 gateway');
+  t.equal(r.json.headers.host, `127.0.0.1:${up.port}`, 'Host is the instance authority by default');
+  t.equal(r.headers.via, '1.1 gateway', 'Via on the response too');
+
+  r = await get(`${gw.url}/api`);
+  t.equal(r.json.url, '/', '/api/* also matches /api, forwarded as /');
+
+  r = await get(`${gw.url}/users/42?full=1`);
+  t.equal(r.json.url, '/v2/people/42?full=1', 'rewrite template with params, query kept');
+
+  r = await get(`${gw.url}/b/c`);
+  t.equal(r.json.url, '/base/b/c', 'instance base path prefixed');
+  t.equal(up2.seen.length, 1);
+
+  r = await get(`${gw.url}/h`, { headers: { host: 'api.example.com' } });
+  t.equal(r.status, 200);
+  t.equal(r.json.headers.host, 'api.example.com', 'preserveHost');
+  r = await get(`${gw.url}/h`, { headers: { host: 'example.org' } });
+  t.equal(r.status, 404, 'host pattern does not match another domain');
+
+  r = await get(`${gw.url}/api/a/%2e%2e/b//c/./d`);
+  t.equal(r.json.url, '/b/c/d', 'upstream sees the normalized path the router matched');
+
+  const log = gw.logs.find((l) => l.route === 'users');
+  t.match(log, { msg: 'request', method: 'GET', path: '/users/42', route: 'users', upstream: `127.0.0.1:${up.port}`, status: 200 });
+  t.type(log?.durationMs, 'number');
+  t.ok((log?.bytes as number) > 0, 'bytes counted');
+  t.type(log?.requestId, 'string');
+});
+
+t.test('gateway answers: 404, 405 with Allow, 400, 414, 431, 413 — never reaching the upstream', async (t) => {
+  const up = await startUpstream();
+  t.teardown(() => up.close());
+  const gw = await startInProcess(
+    snapshot([service('a', [up.url])], [route('r', ['/only-get'], 'a', { methods: ['GET'] }), route('any', ['/any/*'], 'a')], {
+      limits: { maxBodyBytes: 1000, maxUrlBytes: 200, maxHeaderCount: 20, maxHeaderBytes: 2048 },
+    }),
+  );
+  t.teardown(() => gw.close());
+  const uuid = /^[0-9a-f-]{36}$/;
+
+  let r = await get(`${gw.url}/nope`);
+  t.equal(r.status, 404);
+  t.match(r.json, { error: { code: 'GW_ROUTE_NOT_FOUND', message: String, requestId: uuid } });
+  t.equal(r.headers['x-request-id'], r.json.error.requestId, 'error body and header carry the same id');
+
+  r = await get(`${gw.url}/only-get`, { method: 'POST', body: 'x' });
+  t.equal(r.status, 405);
+  t.equal(r.headers.allow, 'GET, HEAD');
+  t.equal(r.json.error.code, 'GW_METHOD_NOT_ALLOWED');
+
+  r = await get(`${gw.url}/any/a%2Fb`);
+  t.equal(r.status, 400, 'encoded slash rejected by default');
+  t.equal(r.json.error.code, 'GW_BAD_REQUEST');
+
+  r = await get(`${gw.url}/any/${'x'.repeat(300)}`);
+  t.equal(r.status, 414);
+  t.equal(r.json.error.code, 'GW_URI_TOO_LONG');
+
+  const many: Record<string, string> = {};
+  for (let i = 0; i < 30; i++) many[`x-h-${i}`] = 'v';
+  r = await get(`${gw.url}/any/x`, { headers: many });
+  t.equal(r.status, 431);
+  t.equal(r.json.error.code, 'GW_HEADERS_TOO_LARGE');
+
+  const big = await raw(gw.port, `GET /any/x HTTP/1.1\r\nHost: a\r\nX-Big: ${'y'.repeat(4000)}\r\n\r\n`);
+  t.match(big, /^HTTP\/1\.1 431 /, 'header bytes over maxHeaderBytes → 431 from the parser');
+  t.match(big, /"code":"GW_HEADERS_TOO_LARGE"/);
+
+  r = await get(`${gw.url}/any/x`, { method: 'POST', body: 'z'.repeat(1001) });
+  t.equal(r.status, 413, 'declared length over the limit');
+  t.equal(r.json.error.code, 'GW_PAYLOAD_TOO_LARGE');
+
+  const chunked = await raw(
+    gw.port,
+    `POST /any/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n` +
+      `3e8\r\n${'a'.repeat(1000)}\r\n3e8\r\n${'b'.repeat(1000)}\r\n0\r\n\r\n`,
+  );
+  t.match(chunked, /^HTTP\/1\.1 413 /, 'chunked body counted as it streams');
+
+  const absolute = await raw(gw.port, `GET http://other.example/any/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
+  t.match(absolute, /^HTTP\/1\.1 400 /, 'absolute-form target not matching Host');
+  const garbage = await raw(gw.port, `GET /any/x HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n`);
+  t.match(garbage, /^HTTP\/1\.1 400 /, 'Content-Length with Transfer-Encoding is refused');
+
+  r = await get(`${gw.url}/any/ok`, { method: 'POST', body: 'z'.repeat(1000) });
+  t.equal(r.status, 200, 'exactly the limit passes');
+  t.equal(r.json.bodyBytes, 1000);
+  t.equal(up.seen.length, 1, 'only the valid request reached the upstream');
+});
+
+t.test('reserved prefix: health and ready cannot be shadowed by a catch-all route', async (t) => {
+  const up = await startUpstream();
+  t.teardown(() => up.close());
+  const gw = await startInProcess(snapshot([service('a', [up.url])], [route('all', ['/*'], 'a')]));
+  t.teardown(() => gw.close());
+  let r = await get(`${gw.url}/__gateway/health`);
+  t.equal(r.status, 200);
+  t.match(r.json, { status: 'ok', pid: process.pid, configVersion: 1 });
+  r = await get(`${gw.url}/__gateway/ready`);
+  t.equal(r.status, 200);
+  t.equal(r.json.status, 'ready');
+  r = await get(`${gw.url}/x/../__gateway/health`);
+  t.equal(r.status, 200, 'dot segments cannot smuggle a reserved path to the upstream');
+  r = await get(`${gw.url}/__gateway/other`);
+  t.equal(r.status, 404);
+  r = await get(`${gw.url}/__gatewayish`);
+  t.equal(r.status, 200, 'only the prefix as a whole segment is reserved');
+  t.equal(up.seen.length, 1);
+});
+
+t.test('upstream failures: 504 on header timeout, 502 on refused connection, reset mid-body cuts the client', async (t) => {
+  const slow = await startUpstream(() => {}); // never answers
+  const partial = await startUpstream((_req, res) => {
+    res.writeHead(200, { 'content-length': '100000' });
+    res.write('x'.repeat(1000));
+    setTimeout(() => res.destroy(), 50);
+  });
+  const refused = await startUpstream();
+  const refusedUrl = refused.url;
+  await refused.close();
+  t.teardown(() => Promise.all([slow.close(), partial.close()]));
+  const gw = await startInProcess(
+    snapshot(
+      [
+        service('slow', [slow.url], { timeouts: { headersMs: 300 } }),
+        service('partial', [partial.url]),
+        service('refused', [refusedUrl]),
+      ],
+      [route('slow', ['/slow'], 'slow'), route('partial', ['/partial'], 'partial'), route('refused', ['/refused'], 'refused')],
+    ),
+  );
+  t.teardown(() => gw.close());
+
+  let r = await get(`${gw.url}/slow`);
+  t.equal(r.status, 504);
+  t.match(r.json, { error: { code: 'GW_UPSTREAM_TIMEOUT', message: /headers/ } });
+
+  r = await get(`${gw.url}/refused`);
+  t.equal(r.status, 502);
+  t.equal(r.json.error.code, 'GW_UPSTREAM_UNAVAILABLE');
+
+  const res = await request(`${gw.url}/partial`, { dispatcher: agent });
+  t.equal(res.statusCode, 200, 'headers were already forwarded');
+  await t.rejects(res.body.text(), 'the truncated body surfaces as an error, not a complete 200');
+});
+
+t.test('a client that disconnects aborts the upstream request', async (t) => {
+  let upstreamClosed: () => void;
+  const closed = new Promise<void>((r) => (upstreamClosed = r));
+  const hanging = await startUpstream((req) => req.socket.once('close', () => upstreamClosed()));
+  t.teardown(() => hanging.close());
+  const gw = await startInProcess(snapshot([service('h', [hanging.url])], [route('h', ['/h'], 'h')]));
+  t.teardown(() => gw.close());
+  const s = connect(gw.port, '127.0.0.1', () => s.write('GET /h HTTP/1.1\r\nHost: a\r\n\r\n'));
+  await new Promise((r) => setTimeout(r, 200));
+  t.equal(hanging.seen.length, 1, 'request reached the upstream');
+  s.destroy();
+  await closed;
+  t.pass('upstream connection closed after the client went away');
+  await new Promise((r) => setTimeout(r, 50));
+  t.match(gw.logs.find((l) => l.route === 'h'), { status: 499, error: 'GW_CLIENT_CLOSED' });
+});
+
+t.test('load balancing spreads requests over instances', async (t) => {
+  const ups = await Promise.all([startUpstream(), startUpstream(), startUpstream()]);
+  t.teardown(() => Promise.all(ups.map((u) => u.close())));
+  const gw = await startInProcess(
+    snapshot([service('rr', ups.map((u) => u.url), { loadBalancer: 'round-robin' })], [route('rr', ['/*'], 'rr')]),
+  );
+  t.teardown(() => gw.close());
+  for (let i = 0; i < 30; i++) await get(`${gw.url}/x`);
+  t.same(ups.map((u) => u.seen.length), [10, 10, 10]);
+});

@@ -1,0 +1,39 @@
+import t from 'tap';
+import { TrustedProxies, compileRewrite, hostnameOf, renderRewrite, requestIdFor } from '../../../../src/worker/pipeline/index.js';
+
+t.test('request id: well-formed incoming ids are kept, anything else is replaced by a UUID', async (t) => {
+  t.equal(requestIdFor('abc-123_x.y:z'), 'abc-123_x.y:z');
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  for (const bad of [undefined, '', 'has space', 'x'.repeat(129), 'a\nb', ['a', 'b'], 'ünï', '{"json":1}']) {
+    t.match(requestIdFor(bad as string | undefined), uuid, `replaced: ${JSON.stringify(bad)}`);
+  }
+  t.not(requestIdFor(undefined), requestIdFor(undefined), 'generated ids differ');
+});
+
+t.test('hostnameOf: lower-case, no port, no trailing dot, IPv6 literal kept', async (t) => {
+  t.equal(hostnameOf('API.Example.COM:8080'), 'api.example.com');
+  t.equal(hostnameOf('example.com.'), 'example.com');
+  t.equal(hostnameOf('example.com.:80'), 'example.com');
+  t.equal(hostnameOf('[::1]:8080'), '[::1]');
+  t.equal(hostnameOf(undefined), '');
+  t.equal(hostnameOf('[::1'), '');
+});
+
+t.test('trusted proxies: CIDRs and single addresses, IPv4-mapped IPv6 peers', async (t) => {
+  const tp = new TrustedProxies(['10.0.0.0/8', '192.168.1.5', 'fd00::/8']);
+  t.ok(tp.has('10.1.2.3'));
+  t.ok(tp.has('::ffff:10.1.2.3'));
+  t.ok(tp.has('192.168.1.5'));
+  t.notOk(tp.has('192.168.1.6'));
+  t.ok(tp.has('fd12::1'));
+  t.notOk(tp.has('2001:db8::1'));
+  t.notOk(tp.has(undefined));
+  t.notOk(new TrustedProxies([]).has('10.0.0.1'), 'nobody is trusted by default');
+});
+
+t.test('rewrite templates render params by name and the wildcard tail', async (t) => {
+  const parts = compileRewrite('/v2/users/:id/items/*');
+  t.equal(renderRewrite(parts, ['org', 'id'], ['acme', '42'], 'a/b'), '/v2/users/42/items/a/b');
+  t.equal(renderRewrite(compileRewrite('/'), [], [], null), '/');
+  t.equal(renderRewrite(compileRewrite('/static'), ['id'], ['1'], 'x'), '/static');
+});

@@ -1,0 +1,80 @@
+import t from 'tap';
+import { clientResponseHeaders, upstreamRequestHeaders, type ForwardContext } from '../../../../src/worker/upstream/index.js';
+
+const ctx = (over: Partial<ForwardContext> = {}): ForwardContext => ({
+  remoteAddress: '203.0.113.7',
+  trusted: false,
+  proto: 'http',
+  requestId: 'rid-1',
+  via: '1.1 gateway',
+  upstreamHost: null,
+  ...over,
+});
+
+/** Flat [name, value] list → lower-cased multimap. */
+function toMap(flat: string[]): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (let i = 0; i < flat.length; i += 2) {
+    const k = flat[i]!.toLowerCase();
+    m.set(k, [...(m.get(k) ?? []), flat[i + 1]!]);
+  }
+  return m;
+}
+
+t.test('hop-by-hop headers and those named in Connection are not forwarded upstream', async (t) => {
+  const out = toMap(upstreamRequestHeaders(
+    ['Host', 'a.example', 'Connection', 'keep-alive, X-Secret-Hop', 'Keep-Alive', 'timeout=5', 'TE', 'trailers',
+      'Upgrade', 'h2c', 'Proxy-Authorization', 'Basic x', 'X-Secret-Hop', '1', 'Transfer-Encoding', 'chunked',
+      'Accept', 'text/plain', 'X-Keep', 'yes'],
+    ctx(),
+  ));
+  for (const h of ['connection', 'keep-alive', 'te', 'upgrade', 'proxy-authorization', 'x-secret-hop', 'transfer-encoding']) {
+    t.notOk(out.has(h), `${h} stripped`);
+  }
+  t.same(out.get('accept'), ['text/plain']);
+  t.same(out.get('x-keep'), ['yes']);
+  t.notOk(out.has('host'), 'Host left to the pool (instance authority) unless preserveHost');
+});
+
+t.test('untrusted peer: X-Forwarded-* and Forwarded from the client are replaced, not extended', async (t) => {
+  const out = toMap(upstreamRequestHeaders(
+    ['Host', 'api.example:8080', 'X-Forwarded-For', '1.2.3.4', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'evil', 'Forwarded', 'for=1.2.3.4'],
+    ctx(),
+  ));
+  t.same(out.get('x-forwarded-for'), ['203.0.113.7']);
+  t.same(out.get('x-forwarded-proto'), ['http']);
+  t.same(out.get('x-forwarded-host'), ['api.example:8080']);
+  t.notOk(out.has('forwarded'));
+  t.same(out.get('via'), ['1.1 gateway']);
+  t.same(out.get('x-request-id'), ['rid-1']);
+});
+
+t.test('trusted peer: X-Forwarded-For is extended and proto/host kept', async (t) => {
+  const out = toMap(upstreamRequestHeaders(
+    ['Host', 'internal', 'X-Forwarded-For', '198.51.100.1', 'X-Forwarded-For', '10.0.0.2', 'X-Forwarded-Proto', 'https',
+      'X-Forwarded-Host', 'api.example', 'Via', '1.1 edge'],
+    ctx({ trusted: true, remoteAddress: '::ffff:10.0.0.3' }),
+  ));
+  t.same(out.get('x-forwarded-for'), ['198.51.100.1, 10.0.0.2, 10.0.0.3'], 'IPv4-mapped peer written as IPv4');
+  t.same(out.get('x-forwarded-proto'), ['https']);
+  t.same(out.get('x-forwarded-host'), ['api.example']);
+  t.same(out.get('via'), ['1.1 edge, 1.1 gateway']);
+});
+
+t.test('preserveHost sends the client Host; a client x-request-id is replaced by the chosen id', async (t) => {
+  const out = toMap(upstreamRequestHeaders(['Host', 'api.example', 'X-Request-Id', 'bad id!'], ctx({ upstreamHost: 'api.example' })));
+  t.same(out.get('host'), ['api.example']);
+  t.same(out.get('x-request-id'), ['rid-1']);
+});
+
+t.test('response: hop-by-hop stripped, duplicates kept, Via appended, request id set', async (t) => {
+  const raw = ['Content-Type', 'text/plain', 'Connection', 'close, X-Hop', 'X-Hop', '1', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2',
+    'Transfer-Encoding', 'chunked', 'Via', '1.0 app', 'X-Request-Id', 'upstream-id'].map((s) => Buffer.from(s, 'latin1'));
+  const out = toMap(clientResponseHeaders(raw, 'rid-9', '1.1 gateway'));
+  t.same(out.get('set-cookie'), ['a=1', 'b=2']);
+  t.notOk(out.has('connection'));
+  t.notOk(out.has('x-hop'));
+  t.notOk(out.has('transfer-encoding'));
+  t.same(out.get('via'), ['1.0 app, 1.1 gateway']);
+  t.same(out.get('x-request-id'), ['rid-9']);
+});
