@@ -81,13 +81,6 @@ export class NoHealthyUpstreamError extends GatewayError {
   }
 }
 
-/** The worker is draining and no longer takes requests on this connection. */
-export class ShuttingDownError extends GatewayError {
-  constructor() {
-    super('GW_SHUTTING_DOWN', 503, 'gateway is shutting down');
-  }
-}
-
 /** An unexpected failure inside the gateway; details go to the log, not the client. */
 export class InternalError extends GatewayError {
   constructor(cause?: unknown) {
@@ -136,7 +129,6 @@ export const ERROR_CODES: readonly string[] = Object.freeze([
   'GW_UPSTREAM_TIMEOUT',
   'GW_UPSTREAM_UNAVAILABLE',
   'GW_NO_UPSTREAM',
-  'GW_SHUTTING_DOWN',
   'GW_INTERNAL',
   'GW_CONFIG_INVALID',
   'GW_USAGE',

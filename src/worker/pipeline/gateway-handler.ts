@@ -9,6 +9,7 @@ import {
   BadRequestError,
   GatewayError,
   HeadersTooLargeError,
+  InternalError,
   MethodNotAllowedError,
   NoHealthyUpstreamError,
   PayloadTooLargeError,
@@ -87,9 +88,8 @@ export class GatewayHandler {
     try {
       this.#route(req, res, requestId, started);
     } catch (err) {
-      const gwErr = err instanceof GatewayError ? err : null;
-      if (gwErr === null) this.#logger.error({ err, requestId }, 'unexpected error while handling a request');
-      this.#fail(req, res, requestId, started, gwErr ?? new GatewayError('GW_INTERNAL', 500, 'internal gateway error'), NO_ROUTE);
+      if (!(err instanceof GatewayError)) this.#logger.error({ err, requestId }, 'unexpected error while handling a request');
+      this.#fail(req, res, requestId, started, err instanceof GatewayError ? err : new InternalError(err), NO_ROUTE);
     }
   }
 

@@ -1,0 +1,27 @@
+import t from 'tap';
+import { loadEnvFiles, UsageError } from '../../../src/common/index.js';
+
+t.test('.env then .env.NAME over it; the process environment wins over both', async (t) => {
+  const dir = t.testdir({ '.env': 'A=base\nB=base\nC=base\n', '.env.prod': '# prod\nB=prod\nC=prod\n' });
+  const target: Record<string, string | undefined> = { C: 'process' };
+  const r = loadEnvFiles(dir, 'prod', target);
+  t.same(target, { A: 'base', B: 'prod', C: 'process' });
+  t.equal(r.files.length, 2);
+});
+
+t.test('no name: only .env; a missing .env is fine', async (t) => {
+  const target: Record<string, string | undefined> = {};
+  t.same(loadEnvFiles(t.testdir({}), undefined, target).files, []);
+  t.same(target, {});
+});
+
+t.test('unknown environment, bad name and malformed lines are usage errors', async (t) => {
+  const dir = t.testdir({ '.env': 'A=1\n', '.env.bad': 'A=1\nthis is not a pair\n' });
+  t.throws(() => loadEnvFiles(dir, 'staging', {}), UsageError);
+  t.throws(() => loadEnvFiles(dir, 'staging', {}), /unknown environment "staging"/);
+  t.throws(() => loadEnvFiles(dir, '../etc', {}), /invalid environment name/);
+  t.throws(() => loadEnvFiles(dir, 'bad', {}), /\.env\.bad:2: expected KEY=VALUE/);
+  const target: Record<string, string | undefined> = {};
+  t.throws(() => loadEnvFiles(dir, 'bad', target));
+  t.same(target, {}, 'nothing is applied when a file is bad');
+});
