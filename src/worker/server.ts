@@ -37,6 +37,9 @@ export class WorkerServer {
         headersTimeout: config.timeouts.headersMs,
         requestTimeout: config.timeouts.requestMs,
         keepAliveTimeout: config.timeouts.keepAliveMs,
+        // Node checks the header/request deadlines on this interval (default 30 s), so
+        // a slow client would otherwise hold its socket up to 30 s past the deadline.
+        connectionsCheckingInterval: Math.min(1_000, config.timeouts.headersMs),
         requireHostHeader: true,
       },
       (req, res) => handler.handle(req, res),

@@ -56,6 +56,10 @@ export async function startGateway(makeConfig: (port: number) => unknown, opts: 
     env: { ...process.env, LOG_LEVEL: 'info', GATEWAY_ACCESS_LOG: 'off', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Never leave a gateway behind when the test process ends early (timeout, failure).
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   const logs: Record<string, unknown>[] = [];
   let buf = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {

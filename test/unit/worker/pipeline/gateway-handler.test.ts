@@ -235,3 +235,14 @@ t.test('load balancing spreads requests over instances', async (t) => {
   for (let i = 0; i < 30; i++) await get(`${gw.url}/x`);
   t.same(ups.map((u) => u.seen.length), [10, 10, 10]);
 });
+
+t.test('a client that trickles its headers gets 408 and its socket back', async (t) => {
+  const up = await startUpstream();
+  t.teardown(() => up.close());
+  const gw = await startInProcess(snapshot([service('a', [up.url])], [route('all', ['/*'], 'a')], { timeouts: { headersMs: 300 } }));
+  t.teardown(() => gw.close());
+  const out = await raw(gw.port, 'GET /x HTTP/1.1\r\nHost: a\r\nX-Slow: '); // never finishes its headers
+  t.match(out, /^HTTP\/1\.1 408 /);
+  t.match(out, /"code":"GW_REQUEST_TIMEOUT"/);
+  t.equal(up.seen.length, 0);
+});
