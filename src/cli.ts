@@ -140,5 +140,6 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`gateway: ${(err as Error)?.stack ?? String(err)}\n`);
       process.exitCode = 1;
     }
+    process.exit();
   },
 );

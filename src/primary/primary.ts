@@ -26,40 +26,51 @@ const WORKER_ENTRY = new URL('../worker/main.js', import.meta.url);
 export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   const { logger } = opts;
   const control = new ControlHost({ entry: CONTROL_ENTRY, workerData: { configFile: opts.configFile, env: opts.env }, logger });
-  control.start();
 
-  let version = 1;
-  const first = await loadWithRetry(control, version, 'start', logger);
-  if (first.type !== 'config-loaded') {
-    logInvalid(logger, first.problems, 'config is invalid; not starting');
-    await control.stop();
-    return 1;
-  }
-
-  let exitCode: number | null = null;
+  // Signals are wired before anything slow: SIGHUP's default action would kill the
+  // primary, and a stop during start-up must still drain what was started.
+  let phase: 'starting' | 'running' | 'stopping' = 'starting';
+  let reloadWanted = false;
+  let stopWanted: number | null = null;
+  let supervisor: Supervisor | null = null;
   let resolveExit: (code: number) => void = () => {};
   const exited = new Promise<number>((r) => (resolveExit = r));
-  const supervisor = new Supervisor({
-    workerEntry: fileURLToPath(WORKER_ENTRY),
-    logger,
-    onAllStopped: () => {
-      logger.fatal('every worker slot is crash-looping; the gateway cannot serve and exits');
-      void stop(1);
-    },
-  });
 
   const stop = async (code: number) => {
-    if (exitCode !== null) return;
-    exitCode = code;
+    if (phase === 'stopping') return;
+    if (phase === 'starting') {
+      stopWanted = code;
+      return;
+    }
+    phase = 'stopping';
     logger.info({ exitCode: code }, 'shutting down: draining workers');
-    await supervisor.shutdown();
+    await supervisor?.shutdown();
     await control.stop();
     logger.info('stopped');
     flushLogger(logger);
     resolveExit(code);
   };
 
+  let version = 1;
+  let reloading = false;
+  // One reload at a time; SIGHUPs arriving meanwhile collapse into one more pass that
+  // reads the file as it is then, so the newest config is always the one applied last.
   const reload = async () => {
+    if (phase !== 'running' || reloading) {
+      reloadWanted = true;
+      return;
+    }
+    reloading = true;
+    try {
+      do {
+        reloadWanted = false;
+        await reloadOnce();
+      } while (reloadWanted && phase === 'running');
+    } finally {
+      reloading = false;
+    }
+  };
+  const reloadOnce = async () => {
     version++;
     logger.info({ configVersion: version, configFile: opts.configFile }, 'SIGHUP: reloading config');
     let answer: FromControl;
@@ -73,7 +84,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
       logInvalid(logger, answer.problems, 'reload rejected: config is invalid; keeping the running config');
       return;
     }
-    const ok = await supervisor.reload(answer.snapshot);
+    const ok = await supervisor!.reload(answer.snapshot);
     if (ok) logger.info({ configVersion: version, workers: workerCount(answer.snapshot) }, 'reload complete');
   };
 
@@ -81,6 +92,29 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   process.on('SIGTERM', () => void stop(0));
   process.on('SIGINT', () => void stop(0));
 
+  control.start();
+  let first: FromControl;
+  try {
+    first = await loadWithRetry(control, version, 'start', logger);
+  } catch (err) {
+    logger.fatal({ err }, 'control plane could not load the config; not starting');
+    await control.stop();
+    return 1;
+  }
+  if (first.type !== 'config-loaded') {
+    logInvalid(logger, first.problems, 'config is invalid; not starting');
+    await control.stop();
+    return 1;
+  }
+
+  supervisor = new Supervisor({
+    workerEntry: fileURLToPath(WORKER_ENTRY),
+    logger,
+    onAllStopped: () => {
+      logger.fatal('every worker slot is crash-looping; the gateway cannot serve and exits');
+      void stop(1);
+    },
+  });
   const snapshot: ConfigSnapshot = first.snapshot;
   const wanted = workerCount(snapshot);
   const up = await supervisor.start(snapshot);
@@ -88,6 +122,9 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     { host: snapshot.server.host, port: snapshot.server.port, workers: up, workersWanted: wanted, configFile: opts.configFile },
     up > 0 ? 'gateway started' : 'gateway started but no worker is listening yet',
   );
+  phase = 'running';
+  if (stopWanted !== null) void stop(stopWanted);
+  else if (reloadWanted) void reload();
   return exited;
 }
 

@@ -51,9 +51,12 @@ export class Supervisor {
   #slots: Slot[] = [];
   /** Workers asked to drain; their exit is expected. */
   #retiring = new Set<Worker>();
+  /** Workers whose message listener is attached (they sent `worker-started`). */
+  #listening = new WeakSet<Worker>();
+  /** Drains requested before the worker could hear them, by worker. */
+  #pendingDrain = new WeakMap<Worker, number>();
   #shuttingDown = false;
-  #reloading: Promise<boolean> | null = null;
-  #reloadQueued: ConfigSnapshot | null = null;
+  #reloading: Promise<unknown> = Promise.resolve();
   /** Workers restarted after an unexpected death. */
   respawns = 0;
 
@@ -92,27 +95,18 @@ export class Supervisor {
 
   /**
    * Roll `snapshot` out, one slot at a time. Resolves true when every slot serves it.
-   * Reloads requested while one runs are coalesced into one more pass with the latest.
+   * Callers serialize reloads (the primary does); one started while another runs waits
+   * for it first, so rollouts never interleave.
    */
   reload(snapshot: ConfigSnapshot): Promise<boolean> {
-    if (this.#reloading !== null) {
-      this.#reloadQueued = snapshot;
-      return this.#reloading.then(() => this.#drainQueue());
-    }
-    this.#reloading = this.#roll(snapshot).finally(() => {
-      this.#reloading = null;
-    });
-    return this.#reloading;
-  }
-
-  #drainQueue(): Promise<boolean> {
-    const next = this.#reloadQueued;
-    this.#reloadQueued = null;
-    return next === null ? Promise.resolve(true) : this.reload(next);
+    const run = this.#reloading.then(() => this.#roll(snapshot));
+    this.#reloading = run.catch(() => false);
+    return run;
   }
 
   async #roll(snapshot: ConfigSnapshot): Promise<boolean> {
     const previous = this.#snapshot;
+    const previousSlots = this.#slots.length;
     this.#snapshot = snapshot;
     const wanted = workerCount(snapshot);
     // Grow: new slots are simply started. Shrink: surplus slots are drained at the end.
@@ -137,6 +131,11 @@ export class Supervisor {
         );
         if (replaced === 0 && previous !== null) this.#snapshot = previous;
         if (old !== null && !old.isDead()) slot.worker = old;
+        // Slots added for this reload and never started go away again.
+        for (const extra of this.#slots.slice(previousSlots)) {
+          if (extra.worker === null && extra.timer !== null) clearTimeout(extra.timer);
+        }
+        this.#slots = this.#slots.filter((s, i) => i < previousSlots || s.worker !== null);
         this.#broadcastStatus();
         return false;
       }
@@ -165,7 +164,7 @@ export class Supervisor {
             if (w.isDead()) return resolve();
             const kill = setTimeout(() => w.process.kill('SIGKILL'), drainMs + 5_000);
             w.once('exit', () => (clearTimeout(kill), resolve()));
-            this.#send(w, { v: PROTOCOL_VERSION, type: 'drain', timeoutMs: drainMs });
+            this.#drain(w, drainMs);
           }),
       ),
     );
@@ -186,7 +185,10 @@ export class Supervisor {
       };
       const onMessage = (m: unknown) => {
         if (isProtocolMessage(m) && (m as FromWorker).type === 'worker-started') {
-          this.#send(worker, { v: PROTOCOL_VERSION, type: 'snapshot', snapshot });
+          this.#listening.add(worker);
+          const drainMs = this.#pendingDrain.get(worker);
+          if (drainMs !== undefined) this.#send(worker, { v: PROTOCOL_VERSION, type: 'drain', timeoutMs: drainMs });
+          else this.#send(worker, { v: PROTOCOL_VERSION, type: 'snapshot', snapshot });
         } else if (isProtocolMessage(m) && (m as FromWorker).type === 'worker-ready') done(true);
         else if (isProtocolMessage(m) && (m as FromWorker).type === 'worker-rejected') {
           worker.process.kill('SIGKILL');
@@ -209,7 +211,13 @@ export class Supervisor {
     const drainMs = this.#snapshot?.server.timeouts.drainMs ?? 10_000;
     const kill = setTimeout(() => worker.process.kill('SIGKILL'), drainMs + 5_000);
     worker.once('exit', () => clearTimeout(kill));
-    this.#send(worker, { v: PROTOCOL_VERSION, type: 'drain', timeoutMs: drainMs });
+    this.#drain(worker, drainMs);
+  }
+
+  /** Ask `worker` to drain, or remember to as soon as it can hear (IPC drops earlier messages). */
+  #drain(worker: Worker, timeoutMs: number): void {
+    if (this.#listening.has(worker)) this.#send(worker, { v: PROTOCOL_VERSION, type: 'drain', timeoutMs });
+    else this.#pendingDrain.set(worker, timeoutMs);
   }
 
   #onMessage(worker: Worker, m: unknown): void {

@@ -98,7 +98,10 @@ export class WorkerServer {
   #clientError(err: NodeJS.ErrnoException, socket: Socket): void {
     const [status, code, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'GW_BAD_REQUEST', 'malformed HTTP request'];
     this.#logger.debug({ err: err.message, parserCode: err.code, remote: socket.remoteAddress }, 'client error');
-    if (err.code === 'ECONNRESET' || !socket.writable) {
+    // A response may be in progress on this socket (pipelining, a slow upload past its
+    // deadline): raw bytes written now would corrupt it, so the connection is just cut.
+    const inProgress = (socket as Socket & { _httpMessage?: unknown })._httpMessage;
+    if (err.code === 'ECONNRESET' || !socket.writable || (inProgress !== null && inProgress !== undefined)) {
       socket.destroy();
       return;
     }

@@ -14,6 +14,7 @@ export interface InProcessGateway {
   readonly port: number;
   readonly server: WorkerServer;
   readonly handler: GatewayHandler;
+  readonly pools: PoolSet;
   /** Access-log records written so far. */
   readonly logs: Record<string, unknown>[];
   close(): Promise<void>;
@@ -32,6 +33,7 @@ export async function startInProcess(snapshot: ConfigSnapshot): Promise<InProces
     port: server.port,
     server,
     handler,
+    pools,
     logs,
     async close() {
       await server.drain(1000);

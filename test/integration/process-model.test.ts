@@ -148,3 +148,19 @@ t.test('a slot that cannot start crash-loops, is stopped, and the node exits 1 w
   t.ok(gw.logs.some((l) => /crash-looping/.test(String(l.msg))), 'crash loop logged loudly');
   t.equal(gw.logs.filter((l) => l.msg === 'worker died; respawning').length, 4, 'respawned with backoff 4 times, then stopped');
 });
+
+t.test('SIGTERM while workers are still starting: they are drained as soon as they can hear it', async (t) => {
+  const up = await startUpstream();
+  t.teardown(() => up.close());
+  const gw = await startGateway(
+    (port) => testConfig(port, [{ name: 's', instances: [{ url: up.url }] }], [{ id: 'r', path: '/r', service: 's' }], { timeouts: { drainMs: 20_000 } }),
+    { waitReady: false },
+  );
+  t.teardown(() => gw.stop('SIGKILL'));
+  await waitFor(() => gw.logs.some((l) => l.msg === 'starting gateway'), 10_000, 5);
+  await sleep(300); // config loaded, workers forked, probably not yet listening
+  const started = Date.now();
+  gw.child.kill('SIGTERM');
+  const code = await Promise.race([gw.exited, sleep(15_000).then(() => 'still running')]);
+  t.equal(code, 0, `exited cleanly after ${Date.now() - started} ms, not after the 20 s drain deadline`);
+});

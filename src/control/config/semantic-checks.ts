@@ -62,7 +62,6 @@ interface Registration {
 }
 
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 
 /** Report every semantic problem of `raw` (see the header). */
 export function checkConfig(raw: RawConfig, report: Report): void {
@@ -115,20 +114,10 @@ export function checkConfig(raw: RawConfig, report: Report): void {
   checkConflicts(registrations, report);
 }
 
-/** Parse a route path and apply the gateway's own rules on top of the grammar. */
+/** Parse a route path (the grammar the worker router uses) and refuse the reserved prefix. */
 function parseRoutePath(pattern: string, reservedPrefix: string): ParsedPattern | string {
   const parsed = parsePattern(pattern);
   if (typeof parsed === 'string') return parsed;
-  // The worker router also requires these; the shared parser does not check them yet.
-  for (const s of parsed.segments) {
-    if (s.kind !== 'static') continue;
-    if (s.value.includes(':')) return '":" is only allowed at the start of a segment';
-    for (const [escape] of s.value.matchAll(/%[0-9A-F]{2}/g)) {
-      const ch = String.fromCharCode(parseInt(escape.slice(1), 16));
-      if (escape === '%00') return 'encoded NUL (%00) can never match';
-      if (UNRESERVED.test(ch)) return `write "${ch}" instead of "${escape}" (requests are matched after decoding it)`;
-    }
-  }
   // `/*` and `/:x` stay legal: the worker answers the reserved prefix before routing.
   if (pattern === reservedPrefix || pattern.startsWith(reservedPrefix + '/')) {
     return `the reserved prefix "${reservedPrefix}" belongs to the gateway (health, readiness) and cannot be routed`;

@@ -100,6 +100,7 @@ export class GatewayHandler {
     if (req.rawHeaders.length > server.limits.maxHeaderCount * 2) {
       throw new HeadersTooLargeError(`more than ${server.limits.maxHeaderCount} request headers`);
     }
+    if (hostCount(req.rawHeaders) > 1) throw new BadRequestError('more than one Host header');
     const target = url.charCodeAt(0) === 0x2f ? url : originFormOf(url, req.headers.host);
     const q = target.indexOf('?');
     const normalized = normalizePath(q === -1 ? target : target.slice(0, q), server.paths);
@@ -224,6 +225,16 @@ export class GatewayHandler {
       'request',
     );
   }
+}
+
+/** Number of Host fields (RFC 9112 §3.2: more than one is a 400). */
+function hostCount(raw: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') n++;
+  }
+  return n;
 }
 
 /**

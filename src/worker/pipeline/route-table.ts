@@ -54,14 +54,20 @@ export class RouteTable {
   /** Build from `snapshot`, reusing `pools`; throws if the snapshot cannot be routed. */
   constructor(snapshot: ConfigSnapshot, pools: PoolSet) {
     this.snapshot = snapshot;
-    const poolFor = pools.update(snapshot.services.flatMap((s) => UpstreamService.poolKeys(s)));
-    const services = new Map(snapshot.services.map((s) => [s.name, new UpstreamService(s, poolFor)]));
-    const router = new Router<RouteTarget>();
-    for (const route of snapshot.routes) {
-      const service = services.get(route.service);
-      if (service === undefined) throw new Error(`route ${route.id}: unknown service ${route.service}`);
-      router.add(route, { route, service, rewrite: route.rewrite === null ? null : compileRewrite(route.rewrite) });
+    const generation = pools.prepare(snapshot.services.flatMap((s) => UpstreamService.poolKeys(s)));
+    try {
+      const services = new Map(snapshot.services.map((s) => [s.name, new UpstreamService(s, generation.poolFor)]));
+      const router = new Router<RouteTarget>();
+      for (const route of snapshot.routes) {
+        const service = services.get(route.service);
+        if (service === undefined) throw new Error(`route ${route.id}: unknown service ${route.service}`);
+        router.add(route, { route, service, rewrite: route.rewrite === null ? null : compileRewrite(route.rewrite) });
+      }
+      this.router = router;
+    } catch (err) {
+      generation.rollback();
+      throw err;
     }
-    this.router = router;
+    generation.commit();
   }
 }

@@ -18,10 +18,15 @@ const HOP_BY_HOP = new Set([
   'trailer',
   'transfer-encoding',
   'upgrade',
+  // Node already answered `100 Continue` to the client; undici refuses to send it on.
+  'expect',
 ]);
 
 // Rewritten by the gateway on the way up, never copied from the client.
 const FORWARDING = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'via', 'x-request-id']);
+// Other "client IP" headers upstreams are known to trust: passed on from trusted proxies
+// only, so a client cannot claim an address through a header the gateway does not set.
+const CLIENT_IP = new Set(['x-real-ip', 'true-client-ip', 'cf-connecting-ip', 'x-client-ip', 'x-cluster-client-ip']);
 
 /** What the gateway knows about the client connection. */
 export interface ForwardContext {
@@ -65,6 +70,10 @@ export function upstreamRequestHeaders(raw: readonly string[], ctx: ForwardConte
     const name = raw[i]!;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || (named !== null && named.has(lower))) continue;
+    if (CLIENT_IP.has(lower)) {
+      if (ctx.trusted) out.push(name, raw[i + 1]!);
+      continue;
+    }
     if (!FORWARDING.has(lower)) {
       out.push(name, raw[i + 1]!);
       continue;

@@ -17,23 +17,47 @@ export interface PoolKey {
 const keyOf = (k: PoolKey): string =>
   `${k.origin}|${k.pool.connections}|${k.pool.pipelining}|${k.pool.keepAliveTimeoutMs}|${k.connectMs}`;
 
+/** Pools for one config generation, not yet in effect. */
+export interface PoolGeneration {
+  poolFor(k: PoolKey): Pool;
+  commit(): void;
+  rollback(): void;
+}
+
 /** Owns the worker's undici pools. */
 export class PoolSet {
   #pools = new Map<string, Pool>();
 
-  /** Replace the set of wanted pools; returns a lookup for the new generation. */
-  update(wanted: readonly PoolKey[]): (k: PoolKey) => Pool {
+  /**
+   * Prepare the pools a new config wants. Nothing changes for the serving config until
+   * `commit()`: then pools no longer wanted are closed. `rollback()` closes only the
+   * pools this generation created, so a rejected config never disturbs the current one.
+   */
+  prepare(wanted: readonly PoolKey[]): PoolGeneration {
     const next = new Map<string, Pool>();
+    const created: Pool[] = [];
     for (const k of wanted) {
       const key = keyOf(k);
       if (next.has(key)) continue;
-      next.set(key, this.#pools.get(key) ?? PoolSet.#create(k));
+      let pool = this.#pools.get(key);
+      if (pool === undefined) {
+        pool = PoolSet.#create(k);
+        created.push(pool);
+      }
+      next.set(key, pool);
     }
-    for (const [key, pool] of this.#pools) {
-      if (!next.has(key)) pool.close().catch(() => pool.destroy());
-    }
-    this.#pools = next;
-    return (k) => next.get(keyOf(k))!;
+    return {
+      poolFor: (k) => next.get(keyOf(k))!,
+      commit: () => {
+        for (const [key, pool] of this.#pools) {
+          if (!next.has(key)) pool.close().catch(() => pool.destroy());
+        }
+        this.#pools = next;
+      },
+      rollback: () => {
+        for (const pool of created) pool.destroy().catch(() => {});
+      },
+    };
   }
 
   /** Close every pool, waiting for in-flight requests (used when draining). */

@@ -78,6 +78,9 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.#res = res;
     this.#opts = opts;
     res.once('close', this.#onClose);
+    // A pipelined request queued behind another never sees its `res` close when the
+    // client leaves; the socket's close is the signal that always arrives.
+    req.socket.once('close', this.#onClose);
     opts.endpoint.active++;
   }
 
@@ -133,6 +136,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.#settled = true;
     this.#opts.endpoint.active--;
     this.#res.off('close', this.#onClose);
+    this.#req.socket.off('close', this.#onClose);
     this.#opts.done({ status, bytes: this.#bytes, errorCode });
   }
 }

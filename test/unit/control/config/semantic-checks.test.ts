@@ -53,9 +53,9 @@ t.test('every path must parse, in the form requests are matched in', async (t) =
       '{ id: e, path: "/a%20b/~user/:id", service: svc }',
     ),
     [
-      { line: LINE(1), path: 'routes[0].path', message: 'invalid path "/a/*/b": "*" is only allowed as the last segment' },
+      { line: LINE(1), path: 'routes[0].path', message: 'invalid path "/a/*/b": "*" is only allowed as the whole last segment' },
       { line: LINE(2), path: 'routes[1].paths[1]', message: 'invalid path "bad": must start with "/"' },
-      { line: LINE(2), path: 'routes[1].paths[2]', message: 'invalid path "/x/:1": invalid parameter name ":1"' },
+      { line: LINE(2), path: 'routes[1].paths[2]', message: 'invalid path "/x/:1": invalid param name ":1" (letters, digits and "_", not starting with a digit)' },
       { line: LINE(3), path: 'routes[2].path', message: 'invalid path "/v1/m:predict": ":" is only allowed at the start of a segment' },
       { line: LINE(4), path: 'routes[3].path', message: 'invalid path "/%7Euser": write "~" instead of "%7E" (requests are matched after decoding it)' },
     ],

@@ -5,6 +5,8 @@
  */
 import t from 'tap';
 import { connect } from 'node:net';
+import http from 'node:http';
+import { RouteTable } from '../../../../src/worker/pipeline/index.js';
 import { Agent, request } from 'undici';
 import { startInProcess } from '../../../helpers/in-process-gateway.js';
 import { route, service, snapshot } from '../../../helpers/snapshot.js';
@@ -245,4 +247,48 @@ t.test('a client that trickles its headers gets 408 and its socket back', async 
   t.match(out, /^HTTP\/1\.1 408 /);
   t.match(out, /"code":"GW_REQUEST_TIMEOUT"/);
   t.equal(up.seen.length, 0);
+});
+
+t.test('request edge cases: Expect 100-continue uploads, duplicate Host, errors during a pipelined response', async (t) => {
+  const up = await startUpstream((req, res) => {
+    if (req.url === '/slow') return void setTimeout(() => res.end('slow done'), 200);
+    let n = 0;
+    req.on('data', (c: Buffer) => (n += c.length));
+    req.on('end', () => res.end(`got ${n}`));
+  });
+  t.teardown(() => up.close());
+  const gw = await startInProcess(snapshot([service('a', [up.url])], [route('all', ['/*'], 'a')]));
+  t.teardown(() => gw.close());
+
+  const body = await new Promise<string>((resolve, reject) => {
+    const req = http.request(`${gw.url}/upload`, { method: 'POST', headers: { expect: '100-continue', 'content-length': '5' } });
+    req.on('continue', () => req.end('hello'));
+    req.on('response', (res) => {
+      let s = '';
+      res.on('data', (c) => (s += c));
+      res.on('end', () => resolve(`${res.statusCode} ${s}`));
+    });
+    req.on('error', reject);
+  });
+  t.equal(body, '200 got 5', 'the body is sent after 100 Continue and reaches the upstream');
+
+  const dup = await raw(gw.port, 'GET /x HTTP/1.1\r\nHost: a.example\r\nHost: admin.example\r\nConnection: close\r\n\r\n');
+  t.match(dup, /^HTTP\/1\.1 400 /, 'two Host headers are refused');
+  t.match(dup, /more than one Host header/);
+
+  const piped = await raw(gw.port, 'GET /slow HTTP/1.1\r\nHost: a\r\n\r\nGARBAGE\r\n\r\n');
+  t.notMatch(piped, /^HTTP\/1\.1 400 /, 'a parse error on the next pipelined request never answers the one in flight');
+  t.ok(piped === '' || piped.startsWith('HTTP/1.1 200'), 'the connection is cut or the first response is intact');
+});
+
+t.test('a snapshot that fails to build leaves the serving table and its pools intact', async (t) => {
+  const up = await startUpstream();
+  t.teardown(() => up.close());
+  const good = snapshot([service('a', [up.url])], [route('all', ['/*'], 'a')]);
+  const gw = await startInProcess(good);
+  t.teardown(() => gw.close());
+  const bad = snapshot([service('b', ['http://127.0.0.1:9'])], [route('all', ['/*'], 'missing')]);
+  t.throws(() => new RouteTable(bad, gw.pools), /unknown service/);
+  const r = await get(`${gw.url}/still`);
+  t.equal(r.status, 200, 'the old table still proxies through its pool');
 });

@@ -38,13 +38,14 @@ t.test('hop-by-hop headers and those named in Connection are not forwarded upstr
 
 t.test('untrusted peer: X-Forwarded-* and Forwarded from the client are replaced, not extended', async (t) => {
   const out = toMap(upstreamRequestHeaders(
-    ['Host', 'api.example:8080', 'X-Forwarded-For', '1.2.3.4', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'evil', 'Forwarded', 'for=1.2.3.4'],
+    ['Host', 'api.example:8080', 'X-Real-IP', '6.6.6.6', 'X-Forwarded-For', '1.2.3.4', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'evil', 'Forwarded', 'for=1.2.3.4'],
     ctx(),
   ));
   t.same(out.get('x-forwarded-for'), ['203.0.113.7']);
   t.same(out.get('x-forwarded-proto'), ['http']);
   t.same(out.get('x-forwarded-host'), ['api.example:8080']);
   t.notOk(out.has('forwarded'));
+  t.notOk(out.has('x-real-ip'), 'other client-IP headers dropped from untrusted peers');
   t.same(out.get('via'), ['1.1 gateway']);
   t.same(out.get('x-request-id'), ['rid-1']);
 });
@@ -52,13 +53,18 @@ t.test('untrusted peer: X-Forwarded-* and Forwarded from the client are replaced
 t.test('trusted peer: X-Forwarded-For is extended and proto/host kept', async (t) => {
   const out = toMap(upstreamRequestHeaders(
     ['Host', 'internal', 'X-Forwarded-For', '198.51.100.1', 'X-Forwarded-For', '10.0.0.2', 'X-Forwarded-Proto', 'https',
-      'X-Forwarded-Host', 'api.example', 'Via', '1.1 edge'],
+      'X-Forwarded-Host', 'api.example', 'Via', '1.1 edge', 'X-Real-IP', '198.51.100.1'],
     ctx({ trusted: true, remoteAddress: '::ffff:10.0.0.3' }),
   ));
   t.same(out.get('x-forwarded-for'), ['198.51.100.1, 10.0.0.2, 10.0.0.3'], 'IPv4-mapped peer written as IPv4');
   t.same(out.get('x-forwarded-proto'), ['https']);
   t.same(out.get('x-forwarded-host'), ['api.example']);
   t.same(out.get('via'), ['1.1 edge, 1.1 gateway']);
+  t.same(out.get('x-real-ip'), ['198.51.100.1'], 'kept from a trusted proxy');
+});
+
+t.test('Expect is not forwarded: Node already answered 100 Continue to the client', async (t) => {
+  t.notOk(toMap(upstreamRequestHeaders(['Host', 'a', 'Expect', '100-continue'], ctx())).has('expect'));
 });
 
 t.test('preserveHost sends the client Host; a client x-request-id is replaced by the chosen id', async (t) => {
