@@ -7,6 +7,7 @@
  * Exit code: 0 when every target ran or was unavailable, 1 when one failed, 2 on bad
  * arguments or settings.
  */
+import { pin, pinPlan } from './lib/cpu-pinning.mjs';
 import { ProcessGroup } from './lib/processes.mjs';
 import { toMarkdown, writeReport } from './lib/report.mjs';
 import { readSettings } from './lib/settings.mjs';
@@ -16,7 +17,11 @@ import core from './suites/core.mjs';
 const SUITES = [core];
 
 const log = (msg) => process.stderr.write(`${msg}\n`);
-const processes = new ProcessGroup();
+// The bench process (load generator) and the upstream it forks run on CPU 0, each proxy
+// under test on the other CPU(s); see lib/cpu-pinning.mjs.
+const plan = pinPlan();
+if (plan !== null) pin(process.pid, plan.load);
+const processes = new ProcessGroup({ pinProxiesTo: plan?.proxy ?? null });
 
 // Whatever ends this process, no server it started may survive it.
 process.on('exit', () => processes.killAllSync());
@@ -31,7 +36,7 @@ for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) 
 async function main() {
   let settings;
   try {
-    settings = readSettings();
+    settings = { ...readSettings(), pinning: plan };
   } catch (err) {
     log(err.message);
     return 2;

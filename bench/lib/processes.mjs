@@ -11,6 +11,7 @@
  * chatty child would block on a full pipe and distort the measurement).
  */
 import { fork, spawn } from 'node:child_process';
+import { pin } from './cpu-pinning.mjs';
 
 const TAIL_BYTES = 16 * 1024;
 
@@ -115,6 +116,12 @@ export class ManagedChild {
 /** Starts children and kills any still running when the run ends, however it ends. */
 export class ProcessGroup {
   #children = new Set();
+  #pinProxiesTo;
+
+  /** `pinProxiesTo`: CPU list for every child except the upstream (see cpu-pinning.mjs). */
+  constructor({ pinProxiesTo = null } = {}) {
+    this.#pinProxiesTo = pinProxiesTo;
+  }
 
   /**
    * Fork a Node script with an IPC channel; resolves once it sends
@@ -159,6 +166,7 @@ export class ProcessGroup {
   }
 
   #track(name, proc) {
+    if (this.#pinProxiesTo !== null && name !== 'upstream' && proc.pid !== undefined) pin(proc.pid, this.#pinProxiesTo);
     const child = new ManagedChild(name, proc);
     this.#children.add(child);
     child.exited.then(() => this.#children.delete(child));

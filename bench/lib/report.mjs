@@ -23,6 +23,9 @@ export function toMarkdown(r) {
     `- node: ${r.node}, ${r.platform}`,
     `- CPUs: ${r.cpus.count} × ${r.cpus.model}; 1-min load average ${r.loadavg1m.before} before, ${r.loadavg1m.after} after (after includes the run itself)`,
     `- load: autocannon, ${s.connections} connections, pipelining ${s.pipelining}, ${s.warmupS} s warm-up + ${s.durationS} s measured per target, ${s.rounds} round(s)${s.rounds > 1 ? ' (medians shown)' : ''}`,
+    s.pinning
+      ? `- CPU pinning: load generator + upstream on CPU ${s.pinning.load}, proxy under test on CPU ${s.pinning.proxy} (BENCH_PIN=0 disables)`
+      : '- CPU pinning: off (every process shares every CPU)',
     `- request: GET ${s.path}, response ${s.responseBytes} bytes of JSON`,
     '',
     '| target | req/s | p50 ms | p99 ms | errors | non-2xx |',

@@ -122,13 +122,15 @@ async function runTargets(suite, settings, processes, log, started, upstreamPort
     finished: new Date().toISOString(),
     node: process.version,
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    cpus: { count: os.availableParallelism?.() ?? os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown' },
+    // os.cpus(), not availableParallelism(): the latter reports this process's CPU affinity.
+    cpus: { count: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown' },
     settings: {
       connections: settings.connections,
       durationS: settings.durationS,
       warmupS: settings.warmupS,
       rounds: settings.rounds,
       pipelining: settings.pipelining,
+      pinning: settings.pinning ?? null,
       path: suite.path,
       responseBytes: Buffer.byteLength(reference.body),
     },
