@@ -66,6 +66,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   #status = 0;
   #bytes = 0;
   #resume: (() => void) | null = null;
+  #queued: boolean;
   readonly #onDrain = () => this.#resume?.();
   readonly #onClose = () => {
     if (this.#settled || this.#res.writableFinished) return;
@@ -79,8 +80,9 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.#opts = opts;
     res.once('close', this.#onClose);
     // A pipelined request queued behind another never sees its `res` close when the
-    // client leaves; the socket's close is the signal that always arrives.
-    req.socket.once('close', this.#onClose);
+    // client leaves; for those (only), the socket's close is the signal.
+    this.#queued = (req.socket as { _httpMessage?: unknown })._httpMessage !== res;
+    if (this.#queued) req.socket.once('close', this.#onClose);
     opts.endpoint.active++;
   }
 
@@ -136,7 +138,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.#settled = true;
     this.#opts.endpoint.active--;
     this.#res.off('close', this.#onClose);
-    this.#req.socket.off('close', this.#onClose);
+    if (this.#queued) this.#req.socket.off('close', this.#onClose);
     this.#opts.done({ status, bytes: this.#bytes, errorCode });
   }
 }

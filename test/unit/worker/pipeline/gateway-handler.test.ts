@@ -292,3 +292,18 @@ t.test('a snapshot that fails to build leaves the serving table and its pools in
   const r = await get(`${gw.url}/still`);
   t.equal(r.status, 200, 'the old table still proxies through its pool');
 });
+
+t.test('a client that leaves with pipelined requests in flight aborts every one of them upstream', async (t) => {
+  let closed = 0;
+  const hanging = await startUpstream((req) => req.socket.once('close', () => closed++));
+  t.teardown(() => hanging.close());
+  const gw = await startInProcess(snapshot([service('h', [hanging.url])], [route('h', ['/h/*'], 'h')]));
+  t.teardown(() => gw.close());
+  const s = connect(gw.port, '127.0.0.1', () => s.write('GET /h/1 HTTP/1.1\r\nHost: a\r\n\r\nGET /h/2 HTTP/1.1\r\nHost: a\r\n\r\n'));
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(hanging.seen.length, 2, 'both requests were forwarded');
+  s.destroy();
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(closed, 2, 'both upstream requests were aborted');
+  t.equal(gw.logs.filter((l) => l.status === 499).length, 2, 'both logged as client-closed');
+});
