@@ -307,3 +307,18 @@ t.test('a client that leaves with pipelined requests in flight aborts every one 
   t.equal(closed, 2, 'both upstream requests were aborted');
   t.equal(gw.logs.filter((l) => l.status === 499).length, 2, 'both logged as client-closed');
 });
+
+t.test('an upstream body that stalls past bodyMs cuts the client connection and logs a timeout', async (t) => {
+  const stalled = await startUpstream((_req, res) => {
+    res.writeHead(200, { 'content-length': '1000' });
+    res.write('x'.repeat(10)); // then nothing
+  });
+  t.teardown(() => stalled.close());
+  const gw = await startInProcess(snapshot([service('s', [stalled.url], { timeouts: { bodyMs: 300 } })], [route('s', ['/s'], 's')]));
+  t.teardown(() => gw.close());
+  const res = await request(`${gw.url}/s`, { dispatcher: agent });
+  t.equal(res.statusCode, 200);
+  await t.rejects(res.body.text(), 'the client never sees a complete response');
+  await new Promise((r) => setTimeout(r, 50));
+  t.match(gw.logs.find((l) => l.route === 's'), { error: 'GW_UPSTREAM_TIMEOUT', status: 200 });
+});
