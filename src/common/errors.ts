@@ -81,6 +81,13 @@ export class NoHealthyUpstreamError extends GatewayError {
   }
 }
 
+/** /metrics could not be collected from the primary. */
+export class MetricsUnavailableError extends GatewayError {
+  constructor(reason: string) {
+    super('GW_METRICS_UNAVAILABLE', 503, `metrics unavailable: ${reason}`);
+  }
+}
+
 /** An unexpected failure inside the gateway; details go to the log, not the client. */
 export class InternalError extends GatewayError {
   constructor(cause?: unknown) {
@@ -136,4 +143,5 @@ export const ERROR_CODES: readonly string[] = Object.freeze([
   'GW_ROUTE_CONFLICT',
   'GW_CLIENT_CLOSED',
   'GW_REQUEST_TIMEOUT',
+  'GW_METRICS_UNAVAILABLE',
 ]);

@@ -25,10 +25,33 @@ export interface WorkerReadyMessage { v: 1; type: 'worker-ready'; configVersion:
 /** Worker → primary: a snapshot could not be applied (the worker keeps its old one). */
 export interface WorkerRejectedMessage { v: 1; type: 'worker-rejected'; configVersion: number; reason: string }
 
+/** Worker → primary: a client scraped /metrics; collect the node-wide view for request `id`. */
+export interface MetricsRequestMessage { v: 1; type: 'metrics-request'; id: number }
+/** Primary → worker: send your registry as JSON for collection `id`. */
+export interface MetricsCollectMessage { v: 1; type: 'metrics-collect'; id: number }
+/** Worker → primary: this worker's metrics (prom-client JSON) for collection `id`. */
+export interface MetricsReportMessage { v: 1; type: 'metrics-report'; id: number; metrics: unknown[] }
+/** Primary → worker: the aggregated exposition text for request `id`, or why there is none. */
+export interface MetricsResponseMessage {
+  v: 1;
+  type: 'metrics-response';
+  id: number;
+  text: string | null;
+  contentType: string;
+  /** Workers that did not report in time (their series are missing from `text`). */
+  missing: number;
+  error: string | null;
+}
+
 /** Messages the primary sends to workers. */
-export type ToWorker = SnapshotMessage | StatusMessage | DrainMessage;
+export type ToWorker = SnapshotMessage | StatusMessage | DrainMessage | MetricsCollectMessage | MetricsResponseMessage;
 /** Messages workers send to the primary. */
-export type FromWorker = WorkerStartedMessage | WorkerReadyMessage | WorkerRejectedMessage;
+export type FromWorker =
+  | WorkerStartedMessage
+  | WorkerReadyMessage
+  | WorkerRejectedMessage
+  | MetricsRequestMessage
+  | MetricsReportMessage;
 
 /** Primary → control thread: (re)load config as `version`; `reason` is logged. */
 export interface LoadConfigMessage { v: 1; type: 'load-config'; reason: 'start' | 'reload'; version: number }

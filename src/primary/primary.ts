@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { formatProblem } from '../common/index.js';
 import type { ConfigSnapshot, FromControl } from '../ipc/index.js';
 import type { Logger } from '../telemetry/index.js';
-import { flushLogger } from '../telemetry/index.js';
+import { ControlPlaneMetrics, createRegistry, flushLogger } from '../telemetry/index.js';
+import { MetricsHub } from './metrics-hub.js';
 import { ControlHost } from './control-host.js';
 import { Supervisor, workerCount } from './supervisor.js';
 
@@ -51,6 +52,11 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     resolveExit(code);
   };
 
+  const registry = createRegistry();
+  const metrics = new ControlPlaneMetrics(registry, {
+    workersUp: () => supervisor?.readyWorkers.length ?? 0,
+    workerRestarts: () => supervisor?.respawns ?? 0,
+  });
   let version = 1;
   let reloading = false;
   // One reload at a time; SIGHUPs arriving meanwhile collapse into one more pass that
@@ -77,15 +83,21 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     try {
       answer = await loadWithRetry(control, version, 'reload', logger);
     } catch (err) {
+      metrics.reloads.inc({ result: 'failed' });
       logger.error({ err }, 'reload failed: control plane unavailable; keeping the running config');
       return;
     }
     if (answer.type !== 'config-loaded') {
+      metrics.reloads.inc({ result: 'invalid' });
       logInvalid(logger, answer.problems, 'reload rejected: config is invalid; keeping the running config');
       return;
     }
     const ok = await supervisor!.reload(answer.snapshot);
-    if (ok) logger.info({ configVersion: version, workers: workerCount(answer.snapshot) }, 'reload complete');
+    metrics.reloads.inc({ result: ok ? 'applied' : 'failed' });
+    if (ok) {
+      metrics.configVersion.set(answer.snapshot.version);
+      logger.info({ configVersion: version, workers: workerCount(answer.snapshot) }, 'reload complete');
+    }
   };
 
   process.on('SIGHUP', () => void reload());
@@ -107,6 +119,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     return 1;
   }
 
+  const hub = new MetricsHub({ registry, workers: () => supervisor?.readyWorkers ?? [], logger });
   supervisor = new Supervisor({
     workerEntry: fileURLToPath(WORKER_ENTRY),
     logger,
@@ -114,8 +127,13 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
       logger.fatal('every worker slot is crash-looping; the gateway cannot serve and exits');
       void stop(1);
     },
+    onWorkerMessage: (worker, msg) => {
+      if (msg.type === 'metrics-request') void hub.request(worker, msg.id);
+      else if (msg.type === 'metrics-report') hub.report(worker, msg.id, msg.metrics);
+    },
   });
   const snapshot: ConfigSnapshot = first.snapshot;
+  metrics.configVersion.set(snapshot.version);
   const wanted = workerCount(snapshot);
   const up = await supervisor.start(snapshot);
   logger.info(

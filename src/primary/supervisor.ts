@@ -28,6 +28,8 @@ export interface SupervisorOptions {
   readonly readyTimeoutMs?: number;
   /** Called when every slot has stopped: the node cannot serve. */
   readonly onAllStopped?: () => void;
+  /** Messages from workers the supervisor itself does not handle (metrics ...). */
+  readonly onWorkerMessage?: (worker: Worker, msg: FromWorker) => void;
 }
 
 interface Slot {
@@ -46,7 +48,8 @@ export function workerCount(snapshot: ConfigSnapshot): number {
 
 /** Supervises the worker processes of one node. */
 export class Supervisor {
-  readonly #opts: Required<Omit<SupervisorOptions, 'onAllStopped'>> & Pick<SupervisorOptions, 'onAllStopped'>;
+  readonly #opts: Required<Omit<SupervisorOptions, 'onAllStopped' | 'onWorkerMessage'>> &
+    Pick<SupervisorOptions, 'onAllStopped' | 'onWorkerMessage'>;
   #snapshot: ConfigSnapshot | null = null;
   #slots: Slot[] = [];
   /** Workers asked to drain; their exit is expected. */
@@ -77,6 +80,11 @@ export class Supervisor {
   /** The snapshot workers are (being) given. */
   get snapshot(): ConfigSnapshot | null {
     return this.#snapshot;
+  }
+
+  /** Workers currently listening (for metrics collection). */
+  get readyWorkers(): Worker[] {
+    return this.#slots.flatMap((s) => (s.worker !== null && s.ready && !s.worker.isDead() ? [s.worker] : []));
   }
 
   /** Pids of the current (non-retiring) workers, by slot. */
@@ -230,6 +238,8 @@ export class Supervisor {
       this.#broadcastStatus();
     } else if (msg.type === 'worker-rejected') {
       this.#opts.logger.error({ pid: worker.process.pid, configVersion: msg.configVersion, reason: msg.reason }, 'worker rejected config');
+    } else {
+      this.#opts.onWorkerMessage?.(worker, msg);
     }
   }
 

@@ -1,2 +1,11 @@
-/** Public surface of telemetry: logging (metrics and tracing arrive with issue 6). */
+/** Public surface of telemetry: logging and metrics (tracing arrives with issue 6). */
 export { createLogger, flushLogger, LOG_LEVELS, type Logger, type LoggerOptions } from './logger.js';
+export {
+  createRegistry,
+  methodLabel,
+  statusClass,
+  aggregateMetrics,
+  DataPlaneMetrics,
+  ControlPlaneMetrics,
+  type MetricsJson,
+} from './metrics.js';

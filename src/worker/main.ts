@@ -4,7 +4,8 @@
  * from then on only serves requests, swaps snapshots and drains on request.
  */
 import { PROTOCOL_VERSION, deepFreeze, isProtocolMessage, type ConfigSnapshot, type FromWorker, type ToWorker } from '../ipc/index.js';
-import { createLogger, flushLogger } from '../telemetry/index.js';
+import { createLogger, createRegistry, DataPlaneMetrics, flushLogger } from '../telemetry/index.js';
+import { MetricsClient } from './metrics-client.js';
 import { GatewayHandler, RouteTable } from './pipeline/index.js';
 import { PoolSet } from './upstream/index.js';
 import { WorkerServer } from './server.js';
@@ -13,6 +14,9 @@ const slot = Number(process.env.GATEWAY_SLOT ?? 0);
 const logger = createLogger({ level: process.env.LOG_LEVEL, base: { role: 'worker', slot }, sync: false });
 const accessLog = process.env.GATEWAY_ACCESS_LOG !== 'off';
 const pools = new PoolSet();
+const registry = createRegistry();
+const metrics = new DataPlaneMetrics(registry);
+const metricsClient = new MetricsClient();
 let handler: GatewayHandler | null = null;
 let server: WorkerServer | null = null;
 let draining = false;
@@ -43,7 +47,7 @@ async function applySnapshot(snapshot: ConfigSnapshot): Promise<void> {
     send({ v: PROTOCOL_VERSION, type: 'worker-ready', configVersion: snapshot.version, pid: process.pid });
     return;
   }
-  handler = new GatewayHandler(table, { logger, accessLog, slot });
+  handler = new GatewayHandler(table, { logger, accessLog, slot, metrics, scrape: () => metricsClient.scrape() });
   server = new WorkerServer(snapshot.server, handler, logger);
   try {
     await server.listen(snapshot.server.host, snapshot.server.port);
@@ -78,6 +82,10 @@ process.on('message', (m: unknown) => {
     handler.status.workersWanted = msg.workersWanted;
     handler.status.configVersion = msg.configVersion;
   } else if (msg.type === 'drain') void drain(msg.timeoutMs, 'primary');
+  else if (msg.type === 'metrics-response') metricsClient.answer(msg);
+  else if (msg.type === 'metrics-collect') {
+    void registry.getMetricsAsJSON().then((json) => send({ v: PROTOCOL_VERSION, type: 'metrics-report', id: msg.id, metrics: json }));
+  }
 });
 // The primary owns reloads; a HUP reaching the whole process group must not kill workers.
 process.on('SIGHUP', () => {});

@@ -7,6 +7,7 @@ import type { ConfigSnapshot } from '../../src/ipc/index.js';
 import { GatewayHandler, RouteTable } from '../../src/worker/pipeline/index.js';
 import { PoolSet } from '../../src/worker/upstream/index.js';
 import { WorkerServer } from '../../src/worker/server.js';
+import { createRegistry, DataPlaneMetrics } from '../../src/telemetry/index.js';
 
 /** A running in-process gateway. */
 export interface InProcessGateway {
@@ -25,7 +26,14 @@ export async function startInProcess(snapshot: ConfigSnapshot): Promise<InProces
   const logs: Record<string, unknown>[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
   const pools = new PoolSet();
-  const handler = new GatewayHandler(new RouteTable(snapshot, pools), { logger, accessLog: true, slot: 0 });
+  const registry = createRegistry();
+  const handler = new GatewayHandler(new RouteTable(snapshot, pools), {
+    logger,
+    accessLog: true,
+    slot: 0,
+    metrics: new DataPlaneMetrics(registry),
+    scrape: async () => ({ text: await registry.metrics(), contentType: registry.contentType }),
+  });
   const server = new WorkerServer(snapshot.server, handler, logger);
   await server.listen('127.0.0.1', 0);
   return {

@@ -10,13 +10,14 @@ import {
   GatewayError,
   HeadersTooLargeError,
   InternalError,
+  MetricsUnavailableError,
   MethodNotAllowedError,
   NoHealthyUpstreamError,
   PayloadTooLargeError,
   RouteNotFoundError,
   UriTooLongError,
 } from '../../common/index.js';
-import type { Logger } from '../../telemetry/index.js';
+import { methodLabel, statusClass, type DataPlaneMetrics, type Logger } from '../../telemetry/index.js';
 import { normalizePath } from '../router/index.js';
 import { ProxyExchange, upstreamRequestHeaders, type ExchangeOutcome } from '../upstream/index.js';
 import { BodyLimit } from './body-limit.js';
@@ -37,9 +38,16 @@ export interface NodeStatus {
 interface LogFields {
   route: string | null;
   upstream: string | null;
+  service: string | null;
 }
 
-const NO_ROUTE: LogFields = { route: null, upstream: null };
+const NO_ROUTE: LogFields = { route: null, upstream: null, service: null };
+// Route label for requests no route matched, and for the gateway's own endpoints.
+const UNMATCHED = '(none)';
+const RESERVED = '(gateway)';
+
+/** The node-wide metrics page, as text (fetched through the primary). */
+export type ScrapeFn = () => Promise<{ text: string; contentType: string }>;
 
 /** Handles requests against the current route table; swap tables with `setTable`. */
 export class GatewayHandler {
@@ -50,16 +58,20 @@ export class GatewayHandler {
   readonly #logger: Logger;
   readonly #accessLog: boolean;
   readonly #slot: number;
+  readonly #metrics: DataPlaneMetrics;
+  readonly #scrape: ScrapeFn;
   readonly status: NodeStatus;
   readonly #isDraining = () => this.#draining;
 
-  constructor(table: RouteTable, opts: { logger: Logger; accessLog: boolean; slot: number }) {
+  constructor(table: RouteTable, opts: { logger: Logger; accessLog: boolean; slot: number; metrics: DataPlaneMetrics; scrape: ScrapeFn }) {
     this.#table = table;
     this.#trusted = new TrustedProxies(table.snapshot.server.trustedProxies);
     this.#via = `1.1 ${table.snapshot.server.viaName}`;
     this.#logger = opts.logger;
     this.#accessLog = opts.accessLog;
     this.#slot = opts.slot;
+    this.#metrics = opts.metrics;
+    this.#scrape = opts.scrape;
     this.status = { workersUp: 0, workersWanted: 0, configVersion: table.snapshot.version };
   }
 
@@ -85,6 +97,7 @@ export class GatewayHandler {
     const started = performance.now();
     const requestId = requestIdFor(req.headers['x-request-id']);
     if (this.#draining) res.shouldKeepAlive = false;
+    this.#metrics.inFlight.inc();
     try {
       this.#route(req, res, requestId, started);
     } catch (err) {
@@ -117,7 +130,7 @@ export class GatewayHandler {
     if (found.kind === 'not-found') throw new RouteNotFoundError();
     if (found.kind === 'method-not-allowed') throw new MethodNotAllowedError(found.allow);
     const { route, service } = found.store;
-    const fields: LogFields = { route: route.id, upstream: null };
+    const fields: LogFields = { route: route.id, upstream: null, service: service.name };
 
     let body: NodeJS.ReadableStream | null = null;
     const length = req.headers['content-length'];
@@ -164,8 +177,15 @@ export class GatewayHandler {
         if (err instanceof PayloadTooLargeError) r.shouldKeepAlive = false;
         return sendError(r, err, requestId, via);
       },
-      done: (outcome) => this.#done(req, requestId, started, path, fields, outcome),
+      done: (outcome) => {
+        const m = this.#metrics;
+        const outcomeLabel = outcome.errorCode === null ? statusClass(outcome.status) : outcome.errorCode;
+        m.upstreamTries.inc({ service: service.name, outcome: outcomeLabel });
+        m.upstreamDuration.observe({ service: service.name }, (performance.now() - dispatched) / 1000);
+        this.#done(req, requestId, started, path, fields, outcome);
+      },
     });
+    const dispatched = performance.now();
     endpoint.pool.dispatch(
       {
         path: upstreamPath,
@@ -181,9 +201,25 @@ export class GatewayHandler {
 
   /** `/health` (liveness), `/ready` (readiness) under the reserved prefix. */
   #reserved(req: IncomingMessage, res: ServerResponse, requestId: string, started: number, sub: string): void {
-    const fields: LogFields = { route: 'gateway', upstream: null };
-    if (sub !== '/health' && sub !== '/ready') throw new RouteNotFoundError();
+    const fields: LogFields = { route: RESERVED, upstream: null, service: null };
+    if (sub !== '/health' && sub !== '/ready' && sub !== '/metrics') throw new RouteNotFoundError();
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new MethodNotAllowedError(['GET', 'HEAD']);
+    if (sub === '/metrics') {
+      this.#scrape().then(
+        ({ text, contentType }) => {
+          if (res.destroyed) return this.#done(req, requestId, started, '', fields, { status: 499, bytes: 0, errorCode: 'GW_CLIENT_CLOSED' });
+          res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store', 'x-request-id': requestId });
+          res.end(req.method === 'HEAD' ? undefined : text);
+          this.#done(req, requestId, started, req.url ?? '', fields, { status: 200, bytes: Buffer.byteLength(text), errorCode: null });
+        },
+        (err: Error) => {
+          this.#logger.error({ err, requestId }, 'metrics scrape failed');
+          if (res.destroyed) return this.#done(req, requestId, started, '', fields, { status: 499, bytes: 0, errorCode: 'GW_CLIENT_CLOSED' });
+          this.#fail(req, res, requestId, started, new MetricsUnavailableError(err.message), fields);
+        },
+      );
+      return;
+    }
     let status = 200;
     let doc: unknown;
     if (sub === '/health') {
@@ -208,6 +244,11 @@ export class GatewayHandler {
   }
 
   #done(req: IncomingMessage, requestId: string, started: number, path: string, f: LogFields, o: ExchangeOutcome): void {
+    const m = this.#metrics;
+    const route = f.route ?? UNMATCHED;
+    m.inFlight.dec();
+    m.requests.inc({ route, method: methodLabel(req.method), status_class: statusClass(o.status) });
+    m.duration.observe({ route }, (performance.now() - started) / 1000);
     if (!this.#accessLog) return;
     const q = path.indexOf('?');
     this.#logger.info(

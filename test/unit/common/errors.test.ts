@@ -42,6 +42,7 @@ t.test('every error class carries a listed code and the status the README gives 
     new errors.UpstreamConnectError('x'),
     new errors.NoHealthyUpstreamError('s'),
     new errors.InternalError(),
+    new errors.MetricsUnavailableError('x'),
   ];
   for (const e of samples) {
     t.ok(e instanceof GatewayError);

@@ -1,0 +1,119 @@
+/**
+ * Prometheus metrics (prom-client). Every process builds its own Registry in its
+ * composition root (never prom-client's global one); the primary merges the workers'
+ * registries into one node-wide view on each scrape (see primary/metrics-hub.ts).
+ *
+ * Label sets are bounded by construction: route ids and service names come from config,
+ * methods are folded onto a fixed list, statuses onto their class. Raw paths, client
+ * addresses and user ids never become labels.
+ */
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+
+/** One process's metrics as JSON, the shape that crosses IPC. */
+export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
+// Latency buckets in seconds, from sub-millisecond proxying to long uploads.
+const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** A registry for one process, with Node's process metrics (memory, CPU, event-loop lag). */
+export function createRegistry(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
+  return registry;
+}
+
+/** `GET` stays `GET`; anything outside the common methods is `OTHER`. */
+export function methodLabel(method: string | undefined): string {
+  return method !== undefined && METHODS.has(method) ? method : 'OTHER';
+}
+
+/** 200 → `2xx`; 499 (client closed) stays its own class. */
+export function statusClass(status: number): string {
+  return status === 499 ? '499' : `${Math.floor(status / 100)}xx`;
+}
+
+/** Per-request metrics of a worker. */
+export class DataPlaneMetrics {
+  readonly requests: Counter<'route' | 'method' | 'status_class'>;
+  readonly duration: Histogram<'route'>;
+  readonly inFlight: Gauge;
+  readonly upstreamTries: Counter<'service' | 'outcome'>;
+  readonly upstreamDuration: Histogram<'service'>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.requests = new Counter({
+      name: 'gateway_requests_total',
+      help: 'Requests answered, by route id, method and status class.',
+      labelNames: ['route', 'method', 'status_class'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'gateway_request_duration_seconds',
+      help: 'Time from request start to the end of the response, by route id.',
+      labelNames: ['route'],
+      buckets: BUCKETS,
+      registers,
+    });
+    this.inFlight = new Gauge({ name: 'gateway_requests_in_flight', help: 'Requests being handled.', registers });
+    this.upstreamTries = new Counter({
+      name: 'gateway_upstream_tries_total',
+      help: 'Requests sent to upstream instances, by service and outcome (status class or error).',
+      labelNames: ['service', 'outcome'],
+      registers,
+    });
+    this.upstreamDuration = new Histogram({
+      name: 'gateway_upstream_try_duration_seconds',
+      help: 'Duration of one upstream try, from dispatch to the end of the response, by service.',
+      labelNames: ['service'],
+      buckets: BUCKETS,
+      registers,
+    });
+  }
+}
+
+/** Node-level metrics the primary owns. */
+export class ControlPlaneMetrics {
+  readonly reloads: Counter<'result'>;
+  readonly configVersion: Gauge;
+  readonly workerRestarts: Counter;
+  readonly workersUp: Gauge;
+
+  /** `read` gives the supervisor's live numbers; they are read at scrape time. */
+  constructor(registry: Registry, read: { workersUp(): number; workerRestarts(): number }) {
+    const registers = [registry];
+    let restartsSeen = 0;
+    this.reloads = new Counter({
+      name: 'gateway_config_reloads_total',
+      help: 'Config reloads (SIGHUP) by result: applied, invalid, failed.',
+      labelNames: ['result'],
+      registers,
+    });
+    this.configVersion = new Gauge({ name: 'gateway_config_version', help: 'Version of the config being served.', registers });
+    this.workerRestarts = new Counter({
+      name: 'gateway_worker_restarts_total',
+      help: 'Workers respawned after dying unexpectedly.',
+      registers,
+      collect() {
+        const now = read.workerRestarts();
+        if (now > restartsSeen) this.inc(now - restartsSeen);
+        restartsSeen = now;
+      },
+    });
+    this.workersUp = new Gauge({
+      name: 'gateway_workers_up',
+      help: 'Worker processes listening.',
+      registers,
+      collect() {
+        this.set(read.workersUp());
+      },
+    });
+  }
+}
+
+/** Merge several processes' metrics (counters and histograms summed) into one text page. */
+export async function aggregateMetrics(parts: readonly MetricsJson[]): Promise<{ text: string; contentType: string }> {
+  const merged = AggregatorRegistry.aggregate(parts as MetricsJson[]);
+  return { text: await merged.metrics(), contentType: merged.contentType };
+}
