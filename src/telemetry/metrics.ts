@@ -7,7 +7,8 @@
  * methods are folded onto a fixed list, statuses onto their class. Raw paths, client
  * addresses and user ids never become labels.
  */
-import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { HotCounter, HotHistogram } from './hot-metrics.js';
+import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 
 /** One process's metrics as JSON, the shape that crosses IPC. */
 export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
@@ -33,43 +34,46 @@ export function statusClass(status: number): string {
   return status === 499 ? '499' : `${Math.floor(status / 100)}xx`;
 }
 
-/** Per-request metrics of a worker. */
+/** Per-request metrics of a worker (hot path: see hot-metrics.ts). */
 export class DataPlaneMetrics {
-  readonly requests: Counter<'route' | 'method' | 'status_class'>;
-  readonly duration: Histogram<'route'>;
+  /** Labels: route, method, status_class. */
+  readonly requests: HotCounter;
+  /** Labels: route. */
+  readonly duration: HotHistogram;
   readonly inFlight: Gauge;
-  readonly upstreamTries: Counter<'service' | 'outcome'>;
-  readonly upstreamDuration: Histogram<'service'>;
+  /** Labels: service, outcome. */
+  readonly upstreamTries: HotCounter;
+  /** Labels: service. */
+  readonly upstreamDuration: HotHistogram;
 
   constructor(registry: Registry) {
-    const registers = [registry];
-    this.requests = new Counter({
-      name: 'gateway_requests_total',
-      help: 'Requests answered, by route id, method and status class.',
-      labelNames: ['route', 'method', 'status_class'],
-      registers,
-    });
-    this.duration = new Histogram({
-      name: 'gateway_request_duration_seconds',
-      help: 'Time from request start to the end of the response, by route id.',
-      labelNames: ['route'],
-      buckets: BUCKETS,
-      registers,
-    });
-    this.inFlight = new Gauge({ name: 'gateway_requests_in_flight', help: 'Requests being handled.', registers });
-    this.upstreamTries = new Counter({
-      name: 'gateway_upstream_tries_total',
-      help: 'Requests sent to upstream instances, by service and outcome (status class or error).',
-      labelNames: ['service', 'outcome'],
-      registers,
-    });
-    this.upstreamDuration = new Histogram({
-      name: 'gateway_upstream_try_duration_seconds',
-      help: 'Duration of one upstream try, from dispatch to the end of the response, by service.',
-      labelNames: ['service'],
-      buckets: BUCKETS,
-      registers,
-    });
+    this.requests = new HotCounter(
+      'gateway_requests_total',
+      'Requests answered, by route id, method and status class.',
+      ['route', 'method', 'status_class'],
+      registry,
+    );
+    this.duration = new HotHistogram(
+      'gateway_request_duration_seconds',
+      'Time from request start to the end of the response, by route id.',
+      ['route'],
+      BUCKETS,
+      registry,
+    );
+    this.inFlight = new Gauge({ name: 'gateway_requests_in_flight', help: 'Requests being handled.', registers: [registry] });
+    this.upstreamTries = new HotCounter(
+      'gateway_upstream_tries_total',
+      'Requests sent to upstream instances, by service and outcome (status class or error code).',
+      ['service', 'outcome'],
+      registry,
+    );
+    this.upstreamDuration = new HotHistogram(
+      'gateway_upstream_try_duration_seconds',
+      'Duration of one upstream try, from dispatch to the end of the response, by service.',
+      ['service'],
+      BUCKETS,
+      registry,
+    );
   }
 }
 

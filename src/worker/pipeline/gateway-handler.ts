@@ -180,8 +180,8 @@ export class GatewayHandler {
       done: (outcome) => {
         const m = this.#metrics;
         const outcomeLabel = outcome.errorCode === null ? statusClass(outcome.status) : outcome.errorCode;
-        m.upstreamTries.inc({ service: service.name, outcome: outcomeLabel });
-        m.upstreamDuration.observe({ service: service.name }, (performance.now() - dispatched) / 1000);
+        m.upstreamTries.inc([service.name, outcomeLabel]);
+        m.upstreamDuration.observe([service.name], (performance.now() - dispatched) / 1000);
         this.#done(req, requestId, started, path, fields, outcome);
       },
     });
@@ -247,8 +247,8 @@ export class GatewayHandler {
     const m = this.#metrics;
     const route = f.route ?? UNMATCHED;
     m.inFlight.dec();
-    m.requests.inc({ route, method: methodLabel(req.method), status_class: statusClass(o.status) });
-    m.duration.observe({ route }, (performance.now() - started) / 1000);
+    m.requests.inc([route, methodLabel(req.method), statusClass(o.status)]);
+    m.duration.observe([route], (performance.now() - started) / 1000);
     if (!this.#accessLog) return;
     const q = path.indexOf('?');
     this.#logger.info(
