@@ -29,9 +29,11 @@ export function methodLabel(method: string | undefined): string {
   return method !== undefined && METHODS.has(method) ? method : 'OTHER';
 }
 
+const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
+
 /** 200 → `2xx`; 499 (client closed) stays its own class. */
 export function statusClass(status: number): string {
-  return status === 499 ? '499' : `${Math.floor(status / 100)}xx`;
+  return status === 499 ? '499' : (CLASSES[Math.floor(status / 100) - 1] ?? `${Math.floor(status / 100)}xx`);
 }
 
 /** Per-request metrics of a worker (hot path: see hot-metrics.ts). */
@@ -40,7 +42,8 @@ export class DataPlaneMetrics {
   readonly requests: HotCounter;
   /** Labels: route. */
   readonly duration: HotHistogram;
-  readonly inFlight: Gauge;
+  /** Requests being handled; a plain number on the hot path, read at scrape time. */
+  inFlight = 0;
   /** Labels: service, outcome. */
   readonly upstreamTries: HotCounter;
   /** Labels: service. */
@@ -60,7 +63,15 @@ export class DataPlaneMetrics {
       BUCKETS,
       registry,
     );
-    this.inFlight = new Gauge({ name: 'gateway_requests_in_flight', help: 'Requests being handled.', registers: [registry] });
+    const self = this;
+    new Gauge({
+      name: 'gateway_requests_in_flight',
+      help: 'Requests being handled.',
+      registers: [registry],
+      collect() {
+        this.set(self.inFlight);
+      },
+    });
     this.upstreamTries = new HotCounter(
       'gateway_upstream_tries_total',
       'Requests sent to upstream instances, by service and outcome (status class or error code).',

@@ -97,7 +97,7 @@ export class GatewayHandler {
     const started = performance.now();
     const requestId = requestIdFor(req.headers['x-request-id']);
     if (this.#draining) res.shouldKeepAlive = false;
-    this.#metrics.inFlight.inc();
+    this.#metrics.inFlight++;
     try {
       this.#route(req, res, requestId, started);
     } catch (err) {
@@ -246,7 +246,7 @@ export class GatewayHandler {
   #done(req: IncomingMessage, requestId: string, started: number, path: string, f: LogFields, o: ExchangeOutcome): void {
     const m = this.#metrics;
     const route = f.route ?? UNMATCHED;
-    m.inFlight.dec();
+    m.inFlight--;
     m.requests.inc([route, methodLabel(req.method), statusClass(o.status)]);
     m.duration.observe([route], (performance.now() - started) / 1000);
     if (!this.#accessLog) return;

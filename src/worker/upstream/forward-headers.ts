@@ -105,18 +105,34 @@ export function upstreamRequestHeaders(raw: readonly string[], ctx: ForwardConte
  * dropping hop-by-hop fields and the upstream's own request id echo.
  */
 export function clientResponseHeaders(raw: readonly Buffer[], requestId: string, via: string): string[] {
-  const strings = new Array<string>(raw.length);
-  for (let i = 0; i < raw.length; i++) strings[i] = raw[i]!.toString('latin1');
-  const named = connectionNamed(strings);
   const out: string[] = [];
+  let named: Set<string> | null = null;
   let upstreamVia: string | null = null;
-  for (let i = 0; i < strings.length; i += 2) {
-    const name = strings[i]!;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1');
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || lower === 'x-request-id' || (named !== null && named.has(lower))) continue;
-    if (lower === 'via') upstreamVia = upstreamVia === null ? strings[i + 1]! : `${upstreamVia}, ${strings[i + 1]!}`;
-    else out.push(name, strings[i + 1]!);
+    const value = raw[i + 1]!.toString('latin1');
+    if (lower === 'connection') {
+      for (const token of value.split(',')) {
+        const t = token.trim().toLowerCase();
+        if (t !== '') (named ??= new Set()).add(t);
+      }
+      continue;
+    }
+    if (HOP_BY_HOP.has(lower) || lower === 'x-request-id') continue;
+    if (lower === 'via') upstreamVia = upstreamVia === null ? value : `${upstreamVia}, ${value}`;
+    else out.push(name, value);
   }
-  out.push('via', upstreamVia === null ? via : `${upstreamVia}, ${via}`, 'x-request-id', requestId);
+  // Rare: drop the fields `Connection` named (a second pass only when it named any).
+  const kept = named === null ? out : dropNamed(out, named);
+  kept.push('via', upstreamVia === null ? via : `${upstreamVia}, ${via}`, 'x-request-id', requestId);
+  return kept;
+}
+
+function dropNamed(flat: string[], named: Set<string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    if (!named.has(flat[i]!.toLowerCase())) out.push(flat[i]!, flat[i + 1]!);
+  }
   return out;
 }

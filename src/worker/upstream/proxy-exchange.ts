@@ -78,7 +78,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.#req = req;
     this.#res = res;
     this.#opts = opts;
-    res.once('close', this.#onClose);
+    res.on('close', this.#onClose); // removed in #finish; `once` would allocate a wrapper
     // A pipelined request queued behind another never sees its `res` close when the
     // client leaves; for those (only), the socket's close is the signal.
     this.#queued = (req.socket as { _httpMessage?: unknown })._httpMessage !== res;
