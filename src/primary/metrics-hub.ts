@@ -1,12 +1,19 @@
 /**
  * One /metrics view for the whole node. A worker that receives a scrape asks the
  * primary; the primary asks every listening worker for its registry (as JSON), adds its
- * own, sums them with prom-client's aggregator and answers the asking worker. A worker
- * that does not report within the timeout is left out and counted in the answer, so a
- * stuck worker slows a scrape down by at most the timeout and never fails it.
+ * own, sums them with prom-client's aggregator and answers the asking worker.
+ *
+ * - A worker that does not report within the timeout is left out (and logged); a worker
+ *   that is gone, or whose IPC send fails, is not waited for at all.
+ * - Concurrent scrapes share one collection, so a flood of /metrics requests costs the
+ *   primary one fan-out at a time.
+ * - Counters must never go backwards across reloads and crashes: when a worker stops
+ *   serving, its last reported counters and histograms move into a "departed" baseline
+ *   that every later page includes. Counts a worker made after its last scrape are lost
+ *   with it (an undercount, never a decrease).
  */
 import type { Worker } from 'node:cluster';
-import type { Registry } from 'prom-client';
+import { AggregatorRegistry, type Registry } from 'prom-client';
 import { PROTOCOL_VERSION, type ToWorker } from '../ipc/index.js';
 import { aggregateMetrics, type Logger, type MetricsJson } from '../telemetry/index.js';
 
@@ -14,6 +21,12 @@ interface Collection {
   readonly parts: MetricsJson[];
   readonly waiting: Set<Worker>;
   readonly finish: () => void;
+}
+
+interface Page {
+  readonly text: string;
+  readonly contentType: string;
+  readonly missing: number;
 }
 
 /** Serves metrics-request messages from workers. */
@@ -24,6 +37,9 @@ export class MetricsHub {
   readonly #timeoutMs: number;
   #nextId = 1;
   readonly #collections = new Map<number, Collection>();
+  #inflight: Promise<Page> | null = null;
+  readonly #last = new Map<Worker, MetricsJson>();
+  #departed: Promise<MetricsJson> = Promise.resolve([]);
 
   constructor(opts: { registry: Registry; workers: () => Worker[]; logger: Logger; timeoutMs?: number }) {
     this.#registry = opts.registry;
@@ -37,11 +53,9 @@ export class MetricsHub {
     const reply = (msg: Omit<Extract<ToWorker, { type: 'metrics-response' }>, 'v' | 'type' | 'id'>) =>
       send(from, { v: PROTOCOL_VERSION, type: 'metrics-response', id, ...msg });
     try {
-      const { parts, missing } = await this.#collect();
-      parts.unshift(await this.#registry.getMetricsAsJSON());
-      const { text, contentType } = await aggregateMetrics(parts);
-      if (missing > 0) this.#logger.warn({ missing }, 'metrics scrape: some workers did not report in time');
-      reply({ text, contentType, missing, error: null });
+      this.#inflight ??= this.#page().finally(() => (this.#inflight = null));
+      const page = await this.#inflight;
+      reply({ ...page, error: null });
     } catch (err) {
       this.#logger.error({ err }, 'metrics scrape failed');
       reply({ text: null, contentType: 'text/plain', missing: 0, error: (err as Error).message });
@@ -52,16 +66,35 @@ export class MetricsHub {
   report(from: Worker, id: number, metrics: unknown[]): void {
     const c = this.#collections.get(id);
     if (c === undefined || !c.waiting.delete(from)) return;
+    this.#last.set(from, metrics as MetricsJson);
     c.parts.push(metrics as MetricsJson);
     if (c.waiting.size === 0) c.finish();
   }
 
+  /** `worker` stopped serving: keep its counters in the baseline, stop waiting for it. */
+  gone(worker: Worker): void {
+    for (const c of this.#collections.values()) {
+      if (c.waiting.delete(worker) && c.waiting.size === 0) c.finish();
+    }
+    const last = this.#last.get(worker);
+    this.#last.delete(worker);
+    if (last === undefined) return;
+    const monotonic = last.filter((m) => String(m.type) === 'counter' || String(m.type) === 'histogram');
+    this.#departed = this.#departed.then((base) => AggregatorRegistry.aggregate([base, monotonic]).getMetricsAsJSON() as Promise<MetricsJson>);
+  }
+
+  async #page(): Promise<Page> {
+    const { parts, missing } = await this.#collect();
+    parts.unshift(await this.#registry.getMetricsAsJSON(), await this.#departed);
+    if (missing > 0) this.#logger.warn({ missing }, 'metrics scrape: some workers did not report in time');
+    return { ...(await aggregateMetrics(parts)), missing };
+  }
+
   #collect(): Promise<{ parts: MetricsJson[]; missing: number }> {
     const id = this.#nextId++;
-    const workers = this.#workers();
     return new Promise((resolve) => {
       const parts: MetricsJson[] = [];
-      const waiting = new Set(workers);
+      const waiting = new Set<Worker>();
       const finish = () => {
         clearTimeout(timer);
         this.#collections.delete(id);
@@ -69,8 +102,15 @@ export class MetricsHub {
       };
       const timer = setTimeout(finish, this.#timeoutMs);
       this.#collections.set(id, { parts, waiting, finish });
-      if (waiting.size === 0) return finish();
-      for (const w of workers) send(w, { v: PROTOCOL_VERSION, type: 'metrics-collect', id });
+      const msg: ToWorker = { v: PROTOCOL_VERSION, type: 'metrics-collect', id };
+      for (const w of this.#workers()) {
+        if (!w.isConnected()) continue;
+        waiting.add(w);
+        w.send(msg, (err: Error | null) => {
+          if (err !== null && waiting.delete(w) && waiting.size === 0) finish();
+        });
+      }
+      if (waiting.size === 0) finish();
     });
   }
 }

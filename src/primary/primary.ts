@@ -131,6 +131,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
       if (msg.type === 'metrics-request') void hub.request(worker, msg.id);
       else if (msg.type === 'metrics-report') hub.report(worker, msg.id, msg.metrics);
     },
+    onWorkerGone: (worker) => hub.gone(worker),
   });
   const snapshot: ConfigSnapshot = first.snapshot;
   metrics.configVersion.set(snapshot.version);

@@ -30,6 +30,8 @@ export interface SupervisorOptions {
   readonly onAllStopped?: () => void;
   /** Messages from workers the supervisor itself does not handle (metrics ...). */
   readonly onWorkerMessage?: (worker: Worker, msg: FromWorker) => void;
+  /** A worker stopped serving (retired or died); called once per worker. */
+  readonly onWorkerGone?: (worker: Worker) => void;
 }
 
 interface Slot {
@@ -48,8 +50,8 @@ export function workerCount(snapshot: ConfigSnapshot): number {
 
 /** Supervises the worker processes of one node. */
 export class Supervisor {
-  readonly #opts: Required<Omit<SupervisorOptions, 'onAllStopped' | 'onWorkerMessage'>> &
-    Pick<SupervisorOptions, 'onAllStopped' | 'onWorkerMessage'>;
+  readonly #opts: Required<Omit<SupervisorOptions, 'onAllStopped' | 'onWorkerMessage' | 'onWorkerGone'>> &
+    Pick<SupervisorOptions, 'onAllStopped' | 'onWorkerMessage' | 'onWorkerGone'>;
   #snapshot: ConfigSnapshot | null = null;
   #slots: Slot[] = [];
   /** Workers asked to drain; their exit is expected. */
@@ -129,6 +131,7 @@ export class Supervisor {
       slot.deaths = [];
       if (slot.timer !== null) (clearTimeout(slot.timer), (slot.timer = null));
       const old = slot.worker;
+      const oldReady = slot.ready;
       const ok = await this.#startSlot(slot);
       if (!ok) {
         this.#opts.logger.error(
@@ -138,12 +141,22 @@ export class Supervisor {
             : 'reload incomplete: a new worker did not become ready; its slot keeps the old worker',
         );
         if (replaced === 0 && previous !== null) this.#snapshot = previous;
-        if (old !== null && !old.isDead()) slot.worker = old;
-        // Slots added for this reload and never started go away again.
-        for (const extra of this.#slots.slice(previousSlots)) {
-          if (extra.worker === null && extra.timer !== null) clearTimeout(extra.timer);
+        if (old !== null && !old.isDead()) {
+          // The failed newcomer is being killed; its exit is expected, not a crash.
+          if (slot.worker !== null && slot.worker !== old) this.#retiring.add(slot.worker);
+          slot.worker = old;
+          slot.ready = oldReady;
         }
-        this.#slots = this.#slots.filter((s, i) => i < previousSlots || s.worker !== null);
+        // Slots added for this reload that are not serving go away again.
+        for (const extra of this.#slots.slice(previousSlots)) {
+          if (extra.ready) continue;
+          if (extra.timer !== null) clearTimeout(extra.timer);
+          if (extra.worker !== null && !extra.worker.isDead()) {
+            this.#retiring.add(extra.worker);
+            extra.worker.process.kill('SIGKILL');
+          }
+        }
+        this.#slots = this.#slots.filter((s, i) => i < previousSlots || s.ready);
         this.#broadcastStatus();
         return false;
       }
@@ -216,6 +229,7 @@ export class Supervisor {
 
   #retire(worker: Worker): void {
     this.#retiring.add(worker);
+    this.#opts.onWorkerGone?.(worker);
     const drainMs = this.#snapshot?.server.timeouts.drainMs ?? 10_000;
     const kill = setTimeout(() => worker.process.kill('SIGKILL'), drainMs + 5_000);
     worker.once('exit', () => clearTimeout(kill));
@@ -245,6 +259,7 @@ export class Supervisor {
 
   #onExit(worker: Worker, code: number | null, signal: string | null): void {
     if (this.#retiring.delete(worker) || this.#shuttingDown) return;
+    this.#opts.onWorkerGone?.(worker);
     const slot = this.#slots.find((s) => s.worker === worker);
     if (slot === undefined) return;
     slot.worker = null;

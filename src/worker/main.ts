@@ -84,7 +84,10 @@ process.on('message', (m: unknown) => {
   } else if (msg.type === 'drain') void drain(msg.timeoutMs, 'primary');
   else if (msg.type === 'metrics-response') metricsClient.answer(msg);
   else if (msg.type === 'metrics-collect') {
-    void registry.getMetricsAsJSON().then((json) => send({ v: PROTOCOL_VERSION, type: 'metrics-report', id: msg.id, metrics: json }));
+    registry.getMetricsAsJSON().then(
+      (json) => send({ v: PROTOCOL_VERSION, type: 'metrics-report', id: msg.id, metrics: json }),
+      (err: unknown) => logger.error({ err }, 'collecting metrics failed'),
+    );
   }
 });
 // The primary owns reloads; a HUP reaching the whole process group must not kill workers.

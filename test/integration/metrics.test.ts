@@ -69,3 +69,29 @@ t.test('10 000 distinct paths do not grow the label sets', async (t) => {
   const total = series.filter((l) => !l.includes('(gateway)')).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
   t.equal(total, 10_000, 'every request counted');
 });
+
+t.test('counters never go backwards when a reload replaces every worker', async (t) => {
+  const up = await startUpstream();
+  t.teardown(() => up.close());
+  const config = (port: number) => testConfig(port, [{ name: 's', instances: [{ url: up.url }] }], [{ id: 'r', path: '/r/*', service: 's' }]);
+  const gw = await startGateway(config);
+  t.teardown(() => gw.stop('SIGKILL'));
+  const fresh = new Agent({ pipelining: 0 });
+  t.teardown(() => fresh.close());
+  const scrape = async () => (await (await request(`${gw.url}/__gateway/metrics`, { dispatcher: fresh, reset: true })).body.text());
+  const served = (page: string) => sample(page, 'gateway_requests_total{route="r",method="GET",status_class="2xx"}') ?? 0;
+
+  for (let i = 0; i < 30; i++) await (await request(`${gw.url}/r/${i}`, { dispatcher: fresh, reset: true })).body.dump();
+  t.equal(served(await scrape()), 30);
+  gw.writeConfig(config(gw.port));
+  gw.child.kill('SIGHUP');
+  await new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (gw.logs.some((l) => l.msg === 'reload complete')) (clearInterval(poll), resolve());
+    }, 50);
+  });
+  for (let i = 0; i < 10; i++) await (await request(`${gw.url}/r/${i}`, { dispatcher: fresh, reset: true })).body.dump();
+  const after = await scrape();
+  t.equal(served(after), 40, 'the replaced workers\' counts are kept in the node total');
+  t.equal(sample(after, 'gateway_config_reloads_total{result="applied"}'), 1);
+});

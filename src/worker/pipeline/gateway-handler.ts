@@ -208,16 +208,17 @@ export class GatewayHandler {
       this.#scrape().then(
         ({ text, contentType }) => {
           if (res.destroyed) return this.#done(req, requestId, started, '', fields, { status: 499, bytes: 0, errorCode: 'GW_CLIENT_CLOSED' });
+          const head = req.method === 'HEAD';
           res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store', 'x-request-id': requestId });
-          res.end(req.method === 'HEAD' ? undefined : text);
-          this.#done(req, requestId, started, req.url ?? '', fields, { status: 200, bytes: Buffer.byteLength(text), errorCode: null });
+          res.end(head ? undefined : text);
+          this.#done(req, requestId, started, req.url ?? '', fields, { status: 200, bytes: head ? 0 : Buffer.byteLength(text), errorCode: null });
         },
         (err: Error) => {
           this.#logger.error({ err, requestId }, 'metrics scrape failed');
           if (res.destroyed) return this.#done(req, requestId, started, '', fields, { status: 499, bytes: 0, errorCode: 'GW_CLIENT_CLOSED' });
           this.#fail(req, res, requestId, started, new MetricsUnavailableError(err.message), fields);
         },
-      );
+      ).catch((err: unknown) => this.#logger.error({ err, requestId }, 'answering a metrics scrape failed'));
       return;
     }
     let status = 200;
