@@ -39,7 +39,8 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
 
   const stop = async (code: number) => {
     if (phase === 'stopping') return;
-    if (phase === 'starting') {
+    if (supervisor === null) {
+      // Still loading the first config: stop as soon as that returns.
       stopWanted = code;
       return;
     }
@@ -118,6 +119,10 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     await control.stop();
     return 1;
   }
+  if (stopWanted !== null) {
+    await control.stop();
+    return stopWanted;
+  }
 
   const hub = new MetricsHub({ registry, workers: () => supervisor?.readyWorkers ?? [], logger });
   supervisor = new Supervisor({
@@ -141,9 +146,12 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     { host: snapshot.server.host, port: snapshot.server.port, workers: up, workersWanted: wanted, configFile: opts.configFile },
     up > 0 ? 'gateway started' : 'gateway started but no worker is listening yet',
   );
-  phase = 'running';
-  if (stopWanted !== null) void stop(stopWanted);
-  else if (reloadWanted) void reload();
+  // A stop during start-up drains what started (the supervisor queues drains for
+  // workers that cannot hear yet) instead of waiting for start-up to finish.
+  if (phase === 'starting') {
+    phase = 'running';
+    if (reloadWanted) void reload();
+  }
   return exited;
 }
 
