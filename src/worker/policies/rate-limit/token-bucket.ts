@@ -8,7 +8,7 @@
  * Units (why not a float level). The rate is kept as the ratio the config wrote, never as
  * a float tokens/s: 10 per minute is 1/6 token/s, which no float holds exactly, and a
  * float level reaches 0.99999… token after 6 s (measured: ~5% of such boundaries land a
- * millisecond late, which the Retry-After header then rounds up to a whole extra second).
+ * millisecond late, which a whole-second Retry-After can turn into a second late).
  * So the level is an integer count of *credits*: with g = gcd(refillTokens,
  * refillIntervalMs), one token is `refillIntervalMs / g` credits and each millisecond
  * mints `refillTokens / g` credits. For 10/min a token is 6000 credits, one per ms. With
