@@ -77,12 +77,17 @@ t.test('weighted round robin: a persistently skipped endpoint leaves exact share
           counts.set(e, (counts.get(e) ?? 0) + 1);
         }
         if (counts.has(gone)) return false;
-        // Scores are bounded, so after `rounds` full cycles each count is within a
-        // couple of picks of its exact share, whatever state the warm-up left.
-        return list.every((e) => e === gone || Math.abs((counts.get(e) ?? 0) - e.weight * rounds) <= 2);
+        // The warm-up can leave the remaining endpoints' scores apart by up to the total
+        // weight (the skipped endpoint keeps the balancing share), and the eligible round
+        // works that offset off over its first picks. So each count is within the total
+        // weight of its exact share, whatever state the warm-up left; a skip that leaked
+        // into the shares would be off by a multiple of `rounds`. (Counterexample that
+        // disproved a tighter bound of 2: weights [1, 9, 1], the 9 skipped, warm-up 26.)
+        const totalWeight = weights.reduce((a, b) => a + b);
+        return list.every((e) => e === gone || Math.abs((counts.get(e) ?? 0) - e.weight * rounds) <= totalWeight);
       },
     ),
-    { numRuns: 300 },
+    { numRuns: 300, examples: [[[1, 9, 1], 16, 26]] },
   );
   t.pass('property held');
 });
