@@ -186,7 +186,7 @@ export class GatewayHandler {
       },
     });
     const dispatched = performance.now();
-    endpoint.pool.dispatch(
+    const accepted = endpoint.pool.dispatch(
       {
         path: upstreamPath,
         method,
@@ -197,6 +197,8 @@ export class GatewayHandler {
       },
       exchange,
     );
+    // false: the pool has no free connection now, so this request may queue (bounded).
+    if (!accepted) exchange.armQueueTimeout(service.timeouts.connectMs);
   }
 
   /** `/health` (liveness), `/ready` (readiness) under the reserved prefix. */

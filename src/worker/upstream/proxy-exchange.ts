@@ -67,6 +67,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   #bytes = 0;
   #resume: (() => void) | null = null;
   #queued: boolean;
+  #queueTimer: NodeJS.Timeout | null = null;
+  #expired = false;
   readonly #onDrain = () => this.#resume?.();
   readonly #onClose = () => {
     if (this.#settled || this.#res.writableFinished) return;
@@ -86,9 +88,29 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     opts.endpoint.active++;
   }
 
+  /**
+   * The pool was saturated when this request was dispatched, so it may wait in undici's
+   * queue, where no undici timeout runs yet. Bound that wait: after `ms` without a
+   * connection the client gets a 504 and the request is dropped when its turn comes.
+   */
+  armQueueTimeout(ms: number): void {
+    if (this.#abort !== null || this.#settled) return;
+    this.#queueTimer = setTimeout(() => {
+      this.#queueTimer = null;
+      if (this.#abort !== null || this.#settled) return;
+      this.#expired = true;
+      const err = new UpstreamTimeoutError('connect', new Error(`no pooled connection became free within ${ms} ms`));
+      this.#bytes = this.#opts.sendError(this.#res, err);
+      this.#status = err.status;
+      if (!this.#req.complete) this.#req.resume();
+      this.#finish(err.code);
+    }, ms);
+  }
+
   onConnect(abort: (err?: Error) => void): void {
     this.#abort = abort;
-    if (this.#clientGone) abort(new Error('client disconnected'));
+    if (this.#queueTimer !== null) (clearTimeout(this.#queueTimer), (this.#queueTimer = null));
+    if (this.#clientGone || this.#expired) abort(new Error(this.#expired ? 'queue timeout' : 'client disconnected'));
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
@@ -136,6 +158,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   #finish(errorCode: string | null, status = this.#status): void {
     if (this.#settled) return;
     this.#settled = true;
+    if (this.#queueTimer !== null) (clearTimeout(this.#queueTimer), (this.#queueTimer = null));
     this.#opts.endpoint.active--;
     this.#res.off('close', this.#onClose);
     if (this.#queued) this.#req.socket.off('close', this.#onClose);

@@ -322,3 +322,20 @@ t.test('an upstream body that stalls past bodyMs cuts the client connection and 
   await new Promise((r) => setTimeout(r, 50));
   t.match(gw.logs.find((l) => l.route === 's'), { error: 'GW_UPSTREAM_TIMEOUT', status: 200 });
 });
+
+t.test('a request waiting for a pooled connection gets 504 after connectMs and is never sent', async (t) => {
+  const slow = await startUpstream((_req, res) => void setTimeout(() => res.end('first'), 1_000));
+  t.teardown(() => slow.close());
+  const gw = await startInProcess(
+    snapshot([service('s', [slow.url], { timeouts: { connectMs: 300 }, pool: { connections: 1 } })], [route('s', ['/s'], 's')]),
+  );
+  t.teardown(() => gw.close());
+  const first = get(`${gw.url}/s`);
+  await new Promise((r) => setTimeout(r, 50));
+  const queued = await get(`${gw.url}/s`);
+  t.equal(queued.status, 504, 'the queued request is answered without waiting for the pool');
+  t.match(queued.json, { error: { code: 'GW_UPSTREAM_TIMEOUT', message: /connect/ } });
+  t.equal((await first).text, 'first', 'the request holding the connection completes');
+  await new Promise((r) => setTimeout(r, 100));
+  t.equal(slow.seen.length, 1, 'the expired request was dropped, not sent late');
+});
