@@ -81,6 +81,13 @@ export class NoHealthyUpstreamError extends GatewayError {
   }
 }
 
+/** A rate limit of the route refused the request. */
+export class RateLimitedError extends GatewayError {
+  constructor() {
+    super('GW_RATE_LIMITED', 429, 'rate limit exceeded; retry after the time in Retry-After');
+  }
+}
+
 /** /metrics could not be collected from the primary. */
 export class MetricsUnavailableError extends GatewayError {
   constructor(reason: string) {
@@ -144,4 +151,5 @@ export const ERROR_CODES: readonly string[] = Object.freeze([
   'GW_CLIENT_CLOSED',
   'GW_REQUEST_TIMEOUT',
   'GW_METRICS_UNAVAILABLE',
+  'GW_RATE_LIMITED',
 ]);

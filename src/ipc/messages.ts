@@ -43,15 +43,31 @@ export interface MetricsResponseMessage {
   error: string | null;
 }
 
+/** One limit to charge: the limit as configured and the bucket key (route, limit, client). */
+export interface RateLimitCheck { limit: { requests: number; per: 's' | 'm' | 'h' | 'd' | number; burst?: number }; key: string }
+/** The primary's answer for one check. `retryAfterMs` is -1 when the request can never pass. */
+export interface RateLimitVerdict { allowed: boolean; remaining: number; retryAfterMs: number; resetMs: number }
+/** Worker → primary: charge one token from each check's bucket (node-wide buckets live in the primary). */
+export interface RateLimitTakeMessage { v: 1; type: 'rate-limit-take'; id: number; checks: RateLimitCheck[] }
+/** Primary → worker: verdicts for request `id`, in check order. */
+export interface RateLimitVerdictMessage { v: 1; type: 'rate-limit-verdict'; id: number; verdicts: RateLimitVerdict[] }
+
 /** Messages the primary sends to workers. */
-export type ToWorker = SnapshotMessage | StatusMessage | DrainMessage | MetricsCollectMessage | MetricsResponseMessage;
+export type ToWorker =
+  | SnapshotMessage
+  | StatusMessage
+  | DrainMessage
+  | MetricsCollectMessage
+  | MetricsResponseMessage
+  | RateLimitVerdictMessage;
 /** Messages workers send to the primary. */
 export type FromWorker =
   | WorkerStartedMessage
   | WorkerReadyMessage
   | WorkerRejectedMessage
   | MetricsRequestMessage
-  | MetricsReportMessage;
+  | MetricsReportMessage
+  | RateLimitTakeMessage;
 
 /** Primary → control thread: (re)load config as `version`; `reason` is logged. */
 export interface LoadConfigMessage { v: 1; type: 'load-config'; reason: 'start' | 'reload'; version: number }

@@ -60,6 +60,17 @@ export interface RouteConfig {
   readonly rewrite: string | null;
   /** Send the client's Host header upstream instead of the instance's authority. */
   readonly preserveHost: boolean;
+  /** Node-wide limits; a request must pass all of them. */
+  readonly rateLimits: readonly RateLimitConfig[];
+}
+
+/** One rate limit of a route: `requests` per `per` (unit or seconds), keyed by client IP or a header. */
+export interface RateLimitConfig {
+  readonly requests: number;
+  readonly per: 's' | 'm' | 'h' | 'd' | number;
+  readonly burst?: number;
+  /** `ip` (peer address, or X-Forwarded-For from trusted proxies) or `header:<name>`. */
+  readonly key: string;
 }
 
 /** Listener, limits and timeouts of the worker HTTP servers. */

@@ -10,6 +10,7 @@ import type { ConfigSnapshot, FromControl } from '../ipc/index.js';
 import type { Logger } from '../telemetry/index.js';
 import { ControlPlaneMetrics, createRegistry, flushLogger } from '../telemetry/index.js';
 import { MetricsHub } from './metrics-hub.js';
+import { RateLimitHub } from './rate-limit-hub.js';
 import { ControlHost } from './control-host.js';
 import { Supervisor, workerCount } from './supervisor.js';
 
@@ -125,6 +126,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   }
 
   const hub = new MetricsHub({ registry, workers: () => supervisor?.readyWorkers ?? [], logger });
+  const limits = new RateLimitHub();
   supervisor = new Supervisor({
     workerEntry: fileURLToPath(WORKER_ENTRY),
     logger,
@@ -133,7 +135,8 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
       void stop(1);
     },
     onWorkerMessage: (worker, msg) => {
-      if (msg.type === 'metrics-request') void hub.request(worker, msg.id);
+      if (msg.type === 'rate-limit-take') limits.take(worker, msg.id, msg.checks);
+      else if (msg.type === 'metrics-request') void hub.request(worker, msg.id);
       else if (msg.type === 'metrics-report') hub.report(worker, msg.id, msg.metrics);
     },
     onWorkerGone: (worker) => hub.gone(worker),

@@ -6,6 +6,7 @@
 import { PROTOCOL_VERSION, deepFreeze, isProtocolMessage, type ConfigSnapshot, type FromWorker, type ToWorker } from '../ipc/index.js';
 import { createLogger, createRegistry, DataPlaneMetrics, flushLogger } from '../telemetry/index.js';
 import { MetricsClient } from './metrics-client.js';
+import { RateLimitClient } from './policies/index.js';
 import { GatewayHandler, RouteTable } from './pipeline/index.js';
 import { PoolSet } from './upstream/index.js';
 import { WorkerServer } from './server.js';
@@ -17,6 +18,11 @@ const pools = new PoolSet();
 const registry = createRegistry();
 const metrics = new DataPlaneMetrics(registry);
 const metricsClient = new MetricsClient();
+const rateLimits = new RateLimitClient((msg) => {
+  if (!process.connected || process.send === undefined) return false;
+  process.send(msg);
+  return true;
+});
 let handler: GatewayHandler | null = null;
 let server: WorkerServer | null = null;
 let draining = false;
@@ -47,7 +53,7 @@ async function applySnapshot(snapshot: ConfigSnapshot): Promise<void> {
     send({ v: PROTOCOL_VERSION, type: 'worker-ready', configVersion: snapshot.version, pid: process.pid });
     return;
   }
-  handler = new GatewayHandler(table, { logger, accessLog, slot, metrics, scrape: () => metricsClient.scrape() });
+  handler = new GatewayHandler(table, { logger, accessLog, slot, metrics, scrape: () => metricsClient.scrape(), rateLimit: rateLimits.ask });
   server = new WorkerServer(snapshot.server, handler, logger);
   try {
     await server.listen(snapshot.server.host, snapshot.server.port);
@@ -82,6 +88,7 @@ process.on('message', (m: unknown) => {
     handler.status.workersWanted = msg.workersWanted;
     handler.status.configVersion = msg.configVersion;
   } else if (msg.type === 'drain') void drain(msg.timeoutMs, 'primary');
+  else if (msg.type === 'rate-limit-verdict') rateLimits.answer(msg.id, msg.verdicts);
   else if (msg.type === 'metrics-response') metricsClient.answer(msg);
   else if (msg.type === 'metrics-collect') {
     registry.getMetricsAsJSON().then(

@@ -20,7 +20,7 @@ export function service(name: string, urls: string[], over: DeepPartial<ServiceC
 
 /** A route with defaults filled in. */
 export function route(id: string, paths: string[], serviceName: string, over: Partial<RouteConfig> = {}): RouteConfig {
-  return { id, paths, methods: [], hosts: [], priority: 0, service: serviceName, stripPrefix: false, rewrite: null, preserveHost: false, ...over };
+  return { id, paths, methods: [], hosts: [], priority: 0, service: serviceName, stripPrefix: false, rewrite: null, preserveHost: false, rateLimits: [], ...over };
 }
 
 /** A snapshot listening on 127.0.0.1:0. */

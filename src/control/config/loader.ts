@@ -157,6 +157,7 @@ function buildSnapshot(raw: RawConfig, file: string, version: number): ConfigSna
       stripPrefix: r.stripPrefix,
       rewrite: r.rewrite,
       preserveHost: r.preserveHost,
+      rateLimits: r.rateLimits.map((l) => ({ ...l })),
     })),
   };
 }

@@ -77,6 +77,26 @@ const route = {
     stripPrefix: { type: 'boolean', default: false },
     rewrite: { type: ['string', 'null'], default: null },
     preserveHost: { type: 'boolean', default: false },
+    rateLimits: {
+      type: 'array',
+      maxItems: 4,
+      default: [],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['requests', 'per', 'key'],
+        properties: {
+          requests: { type: 'integer', minimum: 1 },
+          per: { anyOf: [{ enum: ['s', 'm', 'h', 'd'] }, { type: 'number', exclusiveMinimum: 0 }] },
+          burst: { type: 'integer', minimum: 1 },
+          key: {
+            type: 'string',
+            pattern: '^(ip|header:[A-Za-z0-9!#$%&\'*+.^_`|~-]+)$',
+            description: '"ip" or "header:<name>"',
+          },
+        },
+      },
+    },
   },
 } as const;
 

@@ -20,6 +20,7 @@
  */
 import { isIP } from 'node:net';
 import { parsePattern, type ParsedPattern, type ServerConfig } from '../../ipc/index.js';
+import { parseLimit } from '../../common/rate-limit/index.js';
 import type { KeyPath, Report } from './loader.js';
 
 /** A schema-valid route before normalization: exactly one of `path`/`paths` is expected. */
@@ -34,6 +35,7 @@ export interface RawRoute {
   stripPrefix: boolean;
   rewrite: string | null;
   preserveHost: boolean;
+  rateLimits: { requests: number; per: 's' | 'm' | 'h' | 'd' | number; burst?: number; key: string }[];
 }
 
 /** A schema-valid service. */
@@ -107,6 +109,10 @@ export function checkConfig(raw: RawConfig, report: Report): void {
       }
     });
     if (route.stripPrefix && route.rewrite !== null) report(at('stripPrefix'), 'cannot be combined with "rewrite"');
+    route.rateLimits.forEach((limit, j) => {
+      const parsed = parseLimit({ requests: limit.requests, per: limit.per, ...(limit.burst === undefined ? {} : { burst: limit.burst }) });
+      if (!parsed.ok) report(at('rateLimits', j), parsed.reason);
+    });
     if (route.rewrite !== null && parsed.length === written.length) {
       for (const reason of checkRewrite(route.rewrite, parsed, written)) report(at('rewrite'), reason);
     }

@@ -11,6 +11,7 @@ import {
   HeadersTooLargeError,
   InternalError,
   MetricsUnavailableError,
+  RateLimitedError,
   MethodNotAllowedError,
   NoHealthyUpstreamError,
   PayloadTooLargeError,
@@ -18,12 +19,13 @@ import {
   UriTooLongError,
 } from '../../common/index.js';
 import { methodLabel, statusClass, type DataPlaneMetrics, type Logger } from '../../telemetry/index.js';
-import { normalizePath } from '../router/index.js';
+import { normalizePath, type RouteLookup } from '../router/index.js';
+import { limitKeyOf, rateLimitHeaders, type RateLimitAsk } from '../policies/index.js';
 import { ProxyExchange, upstreamRequestHeaders, type ExchangeOutcome } from '../upstream/index.js';
 import { BodyLimit } from './body-limit.js';
 import { hostnameOf } from './client-host.js';
 import { requestIdFor } from './request-id.js';
-import { renderRewrite, type RouteTable } from './route-table.js';
+import { renderRewrite, type RouteTable, type RouteTarget } from './route-table.js';
 import { sendError, sendJson } from './send-error.js';
 import { TrustedProxies } from './trusted-proxies.js';
 
@@ -46,6 +48,19 @@ const NO_ROUTE: LogFields = { route: null, upstream: null, service: null };
 const UNMATCHED = '(none)';
 const RESERVED = '(gateway)';
 
+/** A request that matched a route, carried from routing to forwarding. */
+interface Matched {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly requestId: string;
+  readonly started: number;
+  readonly target: string;
+  readonly q: number;
+  readonly path: string;
+  readonly found: Extract<RouteLookup<RouteTarget>, { kind: 'found' }>;
+  readonly fields: LogFields;
+}
+
 /** The node-wide metrics page, as text (fetched through the primary). */
 export type ScrapeFn = () => Promise<{ text: string; contentType: string }>;
 
@@ -60,10 +75,14 @@ export class GatewayHandler {
   readonly #slot: number;
   readonly #metrics: DataPlaneMetrics;
   readonly #scrape: ScrapeFn;
+  readonly #rateLimit: RateLimitAsk;
   readonly status: NodeStatus;
   readonly #isDraining = () => this.#draining;
 
-  constructor(table: RouteTable, opts: { logger: Logger; accessLog: boolean; slot: number; metrics: DataPlaneMetrics; scrape: ScrapeFn }) {
+  constructor(
+    table: RouteTable,
+    opts: { logger: Logger; accessLog: boolean; slot: number; metrics: DataPlaneMetrics; scrape: ScrapeFn; rateLimit: RateLimitAsk },
+  ) {
     this.#table = table;
     this.#trusted = new TrustedProxies(table.snapshot.server.trustedProxies);
     this.#via = `1.1 ${table.snapshot.server.viaName}`;
@@ -72,6 +91,7 @@ export class GatewayHandler {
     this.#slot = opts.slot;
     this.#metrics = opts.metrics;
     this.#scrape = opts.scrape;
+    this.#rateLimit = opts.rateLimit;
     this.status = { workersUp: 0, workersWanted: 0, configVersion: table.snapshot.version };
   }
 
@@ -131,14 +151,49 @@ export class GatewayHandler {
     if (found.kind === 'method-not-allowed') throw new MethodNotAllowedError(found.allow);
     const { route, service } = found.store;
     const fields: LogFields = { route: route.id, upstream: null, service: service.name };
+    const ctx: Matched = { req, res, requestId, started, target, q, path, found, fields };
+    if (route.rateLimits.length === 0) {
+      this.#forward(ctx, null);
+      return;
+    }
+    const limits = route.rateLimits;
+    const checks = limits.map((limit, i) => ({
+      limit: { requests: limit.requests, per: limit.per, ...(limit.burst === undefined ? {} : { burst: limit.burst }) },
+      key: `${route.id}#${i}|${limitKeyOf(limit.key, req, this.#trusted)}`,
+    }));
+    this.#rateLimit(checks).then(
+      (verdicts) => {
+        if (res.destroyed) return this.#done(req, requestId, started, path, fields, { status: 499, bytes: 0, errorCode: 'GW_CLIENT_CLOSED' });
+        if (verdicts === null) {
+          // Fail open: the primary (which owns the node-wide buckets) did not answer.
+          this.#logger.warn({ requestId, route: route.id }, 'rate limiter unavailable; request let through');
+          return this.#forward(ctx, null);
+        }
+        const headers = rateLimitHeaders(limits, verdicts);
+        if (verdicts.every((v) => v.allowed)) return this.#forward(ctx, headers);
+        const bytes = sendError(res, new RateLimitedError(), requestId, this.#via, headers);
+        this.#done(req, requestId, started, path, fields, { status: 429, bytes, errorCode: 'GW_RATE_LIMITED' });
+      },
+    ).catch((err: unknown) => {
+      this.#logger.error({ err, requestId }, 'rate-limit handling failed');
+      if (!res.headersSent) this.#fail(req, res, requestId, started, new InternalError(err), fields);
+    });
+  }
 
+  /** Proxy a matched (and admitted) request; `extra` headers go on the response. */
+  #forward(ctx: Matched, extra: Record<string, string> | null): void {
+    const { req, res, requestId, started, target, q, path, found, fields } = ctx;
+    const { route, service } = found.store;
+    const server = this.#table.snapshot.server;
+    const method = req.method!;
     let body: NodeJS.ReadableStream | null = null;
     const length = req.headers['content-length'];
     const chunked = req.headers['transfer-encoding'] !== undefined;
     const maxBody = server.limits.maxBodyBytes;
     if (length !== undefined && maxBody > 0 && Number(length) > maxBody) {
       res.shouldKeepAlive = false; // do not read a body we refused
-      this.#fail(req, res, requestId, started, new PayloadTooLargeError(maxBody), fields);
+      const bytes = sendError(res, new PayloadTooLargeError(maxBody), requestId, this.#via, extra);
+      this.#done(req, requestId, started, req.url ?? '', fields, { status: 413, bytes, errorCode: 'GW_PAYLOAD_TOO_LARGE' });
       return;
     }
     if (chunked) body = maxBody > 0 ? BodyLimit.wrap(req, maxBody) : req;
@@ -146,7 +201,8 @@ export class GatewayHandler {
 
     const endpoint = service.pick();
     if (endpoint === null) {
-      this.#fail(req, res, requestId, started, new NoHealthyUpstreamError(service.name), fields);
+      const bytes = sendError(res, new NoHealthyUpstreamError(service.name), requestId, this.#via, extra);
+      this.#done(req, requestId, started, req.url ?? '', fields, { status: 503, bytes, errorCode: 'GW_NO_UPSTREAM' });
       return;
     }
     fields.upstream = endpoint.authority;
@@ -173,9 +229,10 @@ export class GatewayHandler {
       requestId,
       via,
       closeConnection: this.#isDraining,
+      extraHeaders: extra,
       sendError: (r, err) => {
         if (err instanceof PayloadTooLargeError) r.shouldKeepAlive = false;
-        return sendError(r, err, requestId, via);
+        return sendError(r, err, requestId, via, extra);
       },
       done: (outcome) => {
         const m = this.#metrics;

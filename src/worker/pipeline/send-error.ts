@@ -6,7 +6,13 @@ import type { ServerResponse } from 'node:http';
 import { GatewayError, MethodNotAllowedError } from '../../common/index.js';
 
 /** Write `err` as the JSON error body (the response must not have started); returns body bytes. */
-export function sendError(res: ServerResponse, err: GatewayError, requestId: string, via: string | null = null): number {
+export function sendError(
+  res: ServerResponse,
+  err: GatewayError,
+  requestId: string,
+  via: string | null = null,
+  extra: Record<string, string> | null = null,
+): number {
   const body = JSON.stringify({ error: { code: err.code, message: err.message, requestId } });
   const length = Buffer.byteLength(body);
   const headers: Record<string, string | number> = {
@@ -17,6 +23,7 @@ export function sendError(res: ServerResponse, err: GatewayError, requestId: str
   };
   if (via !== null) headers['via'] = via;
   if (err instanceof MethodNotAllowedError) headers['allow'] = err.allow.join(', ');
+  if (extra !== null) Object.assign(headers, extra);
   res.writeHead(err.status, headers);
   const head = res.req?.method === 'HEAD';
   res.end(head ? undefined : body);

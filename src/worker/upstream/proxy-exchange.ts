@@ -33,6 +33,8 @@ export interface ExchangeOptions {
   readonly endpoint: UpstreamEndpoint;
   readonly requestId: string;
   readonly via: string;
+  /** Headers the gateway adds to the client response (rate-limit state), or null. */
+  readonly extraHeaders: Record<string, string> | null;
   /** Ask the client to close the connection after this response (draining). */
   readonly closeConnection: () => boolean;
   /** Write a JSON error response (headers not yet sent); returns body bytes. */
@@ -118,6 +120,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.#status = statusCode;
     this.#resume = resume;
     const headers = clientResponseHeaders(rawHeaders, this.#opts.requestId, this.#opts.via);
+    const extra = this.#opts.extraHeaders;
+    if (extra !== null) for (const name in extra) headers.push(name, extra[name]!);
     // Draining: Node then sends `Connection: close` and closes the socket after this response.
     if (this.#opts.closeConnection()) this.#res.shouldKeepAlive = false;
     this.#res.writeHead(statusCode, statusText, headers);

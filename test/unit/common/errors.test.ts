@@ -43,6 +43,7 @@ t.test('every error class carries a listed code and the status the README gives 
     new errors.NoHealthyUpstreamError('s'),
     new errors.InternalError(),
     new errors.MetricsUnavailableError('x'),
+    new errors.RateLimitedError(),
   ];
   for (const e of samples) {
     t.ok(e instanceof GatewayError);

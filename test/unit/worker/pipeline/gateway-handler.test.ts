@@ -339,3 +339,40 @@ t.test('a request waiting for a pooled connection gets 504 after connectMs and i
   await new Promise((r) => setTimeout(r, 100));
   t.equal(slow.seen.length, 1, 'the expired request was dropped, not sent late');
 });
+
+t.test('rate limits: 429 with Retry-After and both header families, keyed by IP or header', async (t) => {
+  const up = await startUpstream();
+  t.teardown(() => up.close());
+  const gw = await startInProcess(
+    snapshot(
+      [service('a', [up.url])],
+      [
+        route('ip', ['/ip'], 'a', { rateLimits: [{ requests: 3, per: 'm', key: 'ip' }] }),
+        route('tenant', ['/tenant'], 'a', { rateLimits: [{ requests: 2, per: 'h', key: 'header:x-tenant' }, { requests: 100, per: 's', key: 'ip' }] }),
+      ],
+    ),
+  );
+  t.teardown(() => gw.close());
+  const statuses: number[] = [];
+  let last: Awaited<ReturnType<typeof get>> | null = null;
+  for (let i = 0; i < 5; i++) {
+    last = await get(`${gw.url}/ip`);
+    statuses.push(last.status);
+    if (i === 0) {
+      t.equal(last.headers['ratelimit-policy'], '3;w=60');
+      t.equal(last.headers.ratelimit, 'limit=3, remaining=2, reset=20');
+      t.equal(last.headers['x-ratelimit-remaining'], '2');
+    }
+  }
+  t.same(statuses, [200, 200, 200, 429, 429]);
+  t.equal(last!.json.error.code, 'GW_RATE_LIMITED');
+  t.equal(last!.headers['retry-after'], '20', '1 token per 20 s');
+  t.equal(last!.headers['x-ratelimit-remaining'], '0');
+  t.equal(up.seen.length, 3, 'refused requests never reach the upstream');
+
+  const tenant = async (name: string) => (await get(`${gw.url}/tenant`, { headers: { 'x-tenant': name } })).status;
+  t.same([await tenant('a'), await tenant('a'), await tenant('a'), await tenant('b')], [200, 200, 429, 200], 'each header value has its own budget');
+  const both = await get(`${gw.url}/tenant`, { headers: { 'x-tenant': 'c' } });
+  t.equal(both.headers['ratelimit-policy'], '2;w=3600, 100;w=1', 'every policy listed');
+  t.equal(both.headers.ratelimit?.toString().startsWith('limit=2, remaining=1'), true, 'the tightest limit is reported');
+});

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { TokenBucket } from '../../../../../src/worker/policies/rate-limit/index.js';
+import { TokenBucket } from '../../../../src/common/rate-limit/index.js';
 import { ExactBucket } from './exact-bucket.js';
 
 /** A hand-driven clock in ms. */

@@ -2,7 +2,7 @@
  * Test oracle: the textbook token bucket in BigInt, stepped per reading. It has no
  * precision limits, so on whole-millisecond clocks `TokenBucket` must match it exactly.
  */
-import type { Decision } from '../../../../../src/worker/policies/rate-limit/index.js';
+import type { Decision } from '../../../../src/common/rate-limit/index.js';
 
 /** A token bucket refilled step by step in exact integer arithmetic (1 token = intervalMs units). */
 export class ExactBucket {

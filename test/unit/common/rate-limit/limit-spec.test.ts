@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { parseLimit, TokenBucket } from '../../../../../src/worker/policies/rate-limit/index.js';
+import { parseLimit, TokenBucket } from '../../../../src/common/rate-limit/index.js';
 
 const valid: [string, unknown, { capacity: number; refillTokens: number; refillIntervalMs: number; id: string }][] = [
   ['per second, burst defaults to requests', { requests: 10, per: 's' }, { capacity: 10, refillTokens: 10, refillIntervalMs: 1000, id: '10/1000ms burst 10' }],

@@ -9,7 +9,7 @@ import {
   type LimiterStore,
   type LimitSpec,
   type ParsedLimit,
-} from '../../../../../src/worker/policies/rate-limit/index.js';
+} from '../../../../src/common/rate-limit/index.js';
 
 function limit(spec: LimitSpec): ParsedLimit {
   const r = parseLimit(spec);

@@ -1,4 +1,4 @@
-/** Public surface of rate limiting: the token bucket, limit parsing, and bucket stores. */
+/** Rate-limit primitives shared by the planes: token bucket, limit parsing, bucket stores. */
 export { TokenBucket, type TokenBucketOptions, type Decision, type Clock } from './token-bucket.js';
 export { parseLimit, type LimitSpec, type LimitUnit, type ParsedLimit, type LimitParseResult } from './limit-spec.js';
 export type { LimiterStore } from './limiter-store.js';

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { TokenBucket } from '../../../../../src/worker/policies/rate-limit/index.js';
+import { TokenBucket } from '../../../../src/common/rate-limit/index.js';
 import { ExactBucket } from './exact-bucket.js';
 
 const limitArb = fc.record({

@@ -1,0 +1,76 @@
+/** Node-wide rate limits across worker processes: the buckets live in the primary. */
+import t from 'tap';
+import { Agent, request } from 'undici';
+import { startGateway, testConfig } from '../helpers/gateway-process.js';
+import { startUpstream } from '../helpers/upstream.js';
+
+t.test('10/min across 2 workers allows exactly 10, not 10 per worker', async (t) => {
+  const up = await startUpstream();
+  t.teardown(() => up.close());
+  const gw = await startGateway(
+    (port) => testConfig(port, [{ name: 's', instances: [{ url: up.url }] }], [{ id: 'r', path: '/r', service: 's', rateLimits: [{ requests: 10, per: 'm', key: 'ip' }] }]),
+    { env: { GATEWAY_ACCESS_LOG: 'on' } },
+  );
+  t.teardown(() => gw.stop('SIGKILL'));
+  const fresh = new Agent({ pipelining: 0 });
+  t.teardown(() => fresh.close());
+  const counts = new Map<number, number>();
+  for (let i = 0; i < 40; i++) {
+    const res = await request(`${gw.url}/r`, { dispatcher: fresh, reset: true });
+    await res.body.dump();
+    counts.set(res.statusCode, (counts.get(res.statusCode) ?? 0) + 1);
+  }
+  t.equal(counts.get(200), 10);
+  t.equal(counts.get(429), 30);
+  t.equal(up.seen.length, 10);
+  await new Promise((r) => setTimeout(r, 200));
+  const pids = new Set(gw.logs.filter((l) => l.route === 'r').map((l) => l.pid));
+  t.equal(pids.size, 2, 'both workers answered');
+});
+
+// 500/s rather than 1000/s: CI runs test files two at a time on 2 cores, where the test's
+// own load generator cannot be relied on to offer much more than 1000 req/s. The same
+// test at 1000/s on an idle machine measured 3 995 admitted for a ceiling of 4 004.
+t.test('500/s across 2 workers under overload stays within 5 % of burst + rate × time', async (t) => {
+  const up = await startUpstream();
+  t.teardown(() => up.close());
+  const gw = await startGateway((port) =>
+    testConfig(port, [{ name: 's', instances: [{ url: up.url }] }], [{ id: 'r', path: '/r', service: 's', rateLimits: [{ requests: 500, per: 's', key: 'header:x-run' }] }]),
+  );
+  t.teardown(() => gw.stop('SIGKILL'));
+  const agent = new Agent({ connections: 32 });
+  t.teardown(() => agent.close());
+  // Drive 32 concurrent clients for `ms`, charging the bucket of header value `run`.
+  const drive = async (run: string, ms: number) => {
+    let ok = 0;
+    let no = 0;
+    const deadline = Date.now() + ms;
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        while (Date.now() < deadline) {
+          const res = await request(`${gw.url}/r`, { dispatcher: agent, headers: { 'x-run': run } });
+          await res.body.dump();
+          if (res.statusCode === 200) ok++;
+          else if (res.statusCode === 429) no++;
+        }
+      }),
+    );
+    return { ok, no };
+  };
+  // Warm up (connections, JIT) on another bucket: a cold start offers less than the
+  // limit for a while, and tokens refused to nobody are not a limiter error.
+  const warm = await drive('warm-up', 1_500);
+  const seenBefore = up.seen.length;
+  t.equal(seenBefore, warm.ok);
+  const started = Date.now();
+  const { ok: allowed, no: refused } = await drive('measured', 3_000);
+  const elapsed = (Date.now() - started) / 1000;
+  // Burst defaults to the rate (500): a full bucket at the start, then the refill. A burst
+  // of a second also absorbs momentary dips in the offered load, which would otherwise
+  // waste tokens and measure the load generator instead of the limiter.
+  const ceiling = 500 + 500 * elapsed;
+  t.ok(refused > allowed / 10, `offered load exceeded the limit (${allowed} allowed, ${refused} refused)`);
+  t.ok(allowed <= ceiling * 1.05, `allowed ${allowed} ≤ ${ceiling.toFixed(0)} + 5 %`);
+  t.ok(allowed >= ceiling * 0.95, `allowed ${allowed} ≥ ${ceiling.toFixed(0)} − 5 %`);
+  t.equal(up.seen.length - seenBefore, allowed, 'only admitted requests reached the upstream');
+});

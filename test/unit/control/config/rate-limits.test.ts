@@ -1,0 +1,37 @@
+import t from 'tap';
+import { loadYaml, problemsOf, snapshotOf } from './helpers.js';
+
+const base = (limits: string) => `services:
+  - name: s
+    instances: [{ url: "http://127.0.0.1:1" }]
+routes:
+  - id: r
+    path: /r
+    service: s
+    rateLimits:
+${limits}
+`;
+
+t.test('rate limits load into the snapshot with their keys', async (t) => {
+  const snap = snapshotOf(await loadYaml(t, base(`      - { requests: 10, per: m, key: ip }\n      - { requests: 1000, per: 3600, burst: 50, key: "header:X-Api-Key" }`)));
+  t.same(snap.routes[0]!.rateLimits, [
+    { requests: 10, per: 'm', key: 'ip' },
+    { requests: 1000, per: 3600, burst: 50, key: 'header:X-Api-Key' },
+  ]);
+  t.same(snapshotOf(await loadYaml(t, base('      []'))).routes[0]!.rateLimits, []);
+});
+
+t.test('bad rate limits are reported with their path, all at once', async (t) => {
+  const problems = problemsOf(
+    await loadYaml(t, base(`      - { requests: 10, per: w, key: ip }\n      - { requests: 0, per: s, key: ip }\n      - { requests: 5, per: s, key: "cookie:x" }\n      - { requests: 5, per: s, key: ip, brust: 9 }`)),
+  );
+  const paths = problems.map((p) => p.path);
+  for (const i of [0, 1, 2, 3]) t.ok(paths.some((p) => p.startsWith(`routes[0].rateLimits[${i}]`)), `rateLimits[${i}] reported: ${paths.join(', ')}`);
+  t.ok(problems.every((p) => typeof p.line === 'number'), 'with line numbers');
+});
+
+t.test('a limit the token bucket cannot represent exactly is refused by the semantic check', async (t) => {
+  const problems = problemsOf(await loadYaml(t, base(`      - { requests: 5, per: 0.0001, key: ip }`)));
+  t.equal(problems.length, 1);
+  t.match(problems[0]!.path, 'routes[0].rateLimits[0]');
+});
