@@ -9,6 +9,17 @@ import type { Worker } from 'node:cluster';
 import { LocalLimiterStore, parseLimit, type ParsedLimit } from '../common/rate-limit/index.js';
 import { PROTOCOL_VERSION, type RateLimitCheck, type RateLimitVerdict, type ToWorker } from '../ipc/index.js';
 
+/** Checks as sent by a worker, or null when the message is malformed. */
+function validChecks(checks: unknown): RateLimitCheck[] | null {
+  if (!Array.isArray(checks) || checks.length > 4) return null;
+  for (const c of checks) {
+    if (typeof c !== 'object' || c === null) return null;
+    const { key, limit } = c as { key?: unknown; limit?: unknown };
+    if (typeof key !== 'string' || key.length > 256 || typeof limit !== 'object' || limit === null) return null;
+  }
+  return checks as RateLimitCheck[];
+}
+
 /** Answers rate-limit-take messages from workers. */
 export class RateLimitHub {
   readonly #store: LocalLimiterStore;
@@ -23,25 +34,44 @@ export class RateLimitHub {
     return this.#store.size;
   }
 
-  /** Charge each check and answer `from`. */
-  take(from: Worker, id: number, checks: readonly RateLimitCheck[]): void {
-    const verdicts = checks.map((c) => this.#take(c));
+  /**
+   * Answer `from`: all-or-nothing. Every bucket is probed first (taking 0 tokens), and a
+   * token is charged from each only when all of them have one, so a request refused by
+   * one limit does not spend the client's budget in the others.
+   */
+  take(from: Worker, id: number, checks: unknown): void {
+    const verdicts = this.decide(checks);
     const msg: ToWorker = { v: PROTOCOL_VERSION, type: 'rate-limit-verdict', id, verdicts };
     if (from.isConnected()) from.send(msg, () => {});
   }
 
-  #take(check: RateLimitCheck): RateLimitVerdict {
-    const limit = this.#limit(check.limit);
-    // Config was validated in the control plane; a limit that still fails to parse
-    // (a protocol mismatch) must not block traffic.
-    if (limit === null) return { allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 0 };
-    const d = this.#store.take(check.key, limit);
-    return {
-      allowed: d.allowed,
-      remaining: d.remaining,
-      retryAfterMs: Number.isFinite(d.retryAfterMs) ? d.retryAfterMs : -1,
-      resetMs: d.resetMs,
-    };
+  /** Verdicts for `checks` (see `take`); none for a malformed message, which fails open. */
+  decide(raw: unknown): RateLimitVerdict[] {
+    const checks = validChecks(raw);
+    if (checks === null) return [];
+    const limits = checks.map((c) => this.#limit(c.limit));
+    const probes = checks.map((c, i) => (limits[i] === null ? null : this.#store.take(c.key, limits[i]!, 0)));
+    const admit = probes.every((p) => p === null || p.remaining >= 1);
+    return checks.map((c, i) => {
+      const limit = limits[i];
+      // Config was validated in the control plane; a limit that still fails to parse
+      // (a protocol mismatch) must not block traffic.
+      if (limit === null || limit === undefined) return { allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 0 };
+      const probe = probes[i]!;
+      if (!admit && probe.remaining >= 1) {
+        // This limit would have let the request through; another one refused it.
+        return { allowed: true, remaining: probe.remaining, retryAfterMs: 0, resetMs: probe.resetMs };
+      }
+      // Admitted: charge one token. Refused here: a take of 1 from an empty bucket
+      // consumes nothing and says how long until one token is there.
+      const d = this.#store.take(c.key, limit, 1);
+      return {
+        allowed: d.allowed,
+        remaining: d.remaining,
+        retryAfterMs: Number.isFinite(d.retryAfterMs) ? d.retryAfterMs : -1,
+        resetMs: d.resetMs,
+      };
+    });
   }
 
   #limit(spec: RateLimitCheck['limit']): ParsedLimit | null {

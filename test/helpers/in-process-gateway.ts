@@ -8,7 +8,7 @@ import { GatewayHandler, RouteTable } from '../../src/worker/pipeline/index.js';
 import { PoolSet } from '../../src/worker/upstream/index.js';
 import { WorkerServer } from '../../src/worker/server.js';
 import { createRegistry, DataPlaneMetrics } from '../../src/telemetry/index.js';
-import { LocalLimiterStore, parseLimit } from '../../src/common/rate-limit/index.js';
+import { RateLimitHub } from '../../src/primary/rate-limit-hub.js';
 
 /** A running in-process gateway. */
 export interface InProcessGateway {
@@ -28,21 +28,15 @@ export async function startInProcess(snapshot: ConfigSnapshot): Promise<InProces
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
   const pools = new PoolSet();
   const registry = createRegistry();
-  const limiter = new LocalLimiterStore({ maxKeys: 1000 });
+  const limiter = new RateLimitHub(1000);
   const handler = new GatewayHandler(new RouteTable(snapshot, pools), {
     logger,
     accessLog: true,
     slot: 0,
     metrics: new DataPlaneMetrics(registry),
     scrape: async () => ({ text: await registry.metrics(), contentType: registry.contentType }),
-    // The same store the primary uses, in-process.
-    rateLimit: async (checks) =>
-      checks.map((c) => {
-        const parsed = parseLimit(c.limit);
-        if (!parsed.ok) throw new Error(parsed.reason);
-        const d = limiter.take(c.key, parsed.limit);
-        return { allowed: d.allowed, remaining: d.remaining, retryAfterMs: d.retryAfterMs, resetMs: d.resetMs };
-      }),
+    // The primary's decision logic, in-process.
+    rateLimit: async (checks) => limiter.decide(checks),
   });
   const server = new WorkerServer(snapshot.server, handler, logger);
   await server.listen('127.0.0.1', 0);

@@ -163,14 +163,20 @@ export class GatewayHandler {
     }));
     this.#rateLimit(checks).then(
       (verdicts) => {
-        if (res.destroyed) return this.#done(req, requestId, started, path, fields, { status: 499, bytes: 0, errorCode: 'GW_CLIENT_CLOSED' });
-        if (verdicts === null) {
+        // A queued pipelined response never reports `destroyed`; its socket does.
+        if (res.destroyed || req.socket.destroyed) {
+          return this.#done(req, requestId, started, path, fields, { status: 499, bytes: 0, errorCode: 'GW_CLIENT_CLOSED' });
+        }
+        if (this.#draining) res.shouldKeepAlive = false;
+        if (verdicts === null || verdicts.length !== limits.length) {
           // Fail open: the primary (which owns the node-wide buckets) did not answer.
           this.#logger.warn({ requestId, route: route.id }, 'rate limiter unavailable; request let through');
           return this.#forward(ctx, null);
         }
         const headers = rateLimitHeaders(limits, verdicts);
         if (verdicts.every((v) => v.allowed)) return this.#forward(ctx, headers);
+        // Do not read (and discard) an upload we refused: close after the 429 instead.
+        if (!req.complete) res.shouldKeepAlive = false;
         const bytes = sendError(res, new RateLimitedError(), requestId, this.#via, headers);
         this.#done(req, requestId, started, path, fields, { status: 429, bytes, errorCode: 'GW_RATE_LIMITED' });
       },

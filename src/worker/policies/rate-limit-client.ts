@@ -43,6 +43,7 @@ export class RateLimitClient {
     if (p === undefined) return;
     this.#pending.delete(id);
     clearTimeout(p.timer);
-    p.resolve(verdicts);
+    // An empty or malformed answer means the primary could not judge: fail open.
+    p.resolve(Array.isArray(verdicts) && verdicts.length > 0 ? verdicts : null);
   }
 }

@@ -2,7 +2,9 @@
  * Rate-limit response headers, on every response of a limited route:
  *   RateLimit-Policy: 10;w=60, 1000;w=3600       (IETF draft-ietf-httpapi-ratelimit-headers-07)
  *   RateLimit: limit=10, remaining=3, reset=42   (the limit closest to refusing)
- *   X-RateLimit-Limit / -Remaining / -Reset      (the same numbers, for older clients)
+ *   X-RateLimit-Limit / -Remaining / -Reset      (the same numbers, for older clients;
+ *                                                 Reset is seconds from now, not a Unix time)
+ * The upstream's own copies of these fields are dropped so clients never see two.
  *   Retry-After: 6                               (429 only; seconds, rounded up)
  */
 import type { RateLimitConfig, RateLimitVerdict } from '../../ipc/index.js';
@@ -16,13 +18,18 @@ export function windowSeconds(l: RateLimitConfig): number {
 
 /** Headers for `verdicts` (in `limits` order); `denied` adds Retry-After. */
 export function rateLimitHeaders(limits: readonly RateLimitConfig[], verdicts: readonly RateLimitVerdict[]): Record<string, string> {
+  // Report the limit that refused (if any), else the one with the fewest tokens left.
   let tightest = 0;
-  for (let i = 1; i < verdicts.length; i++) if (verdicts[i]!.remaining < verdicts[tightest]!.remaining) tightest = i;
+  for (let i = 1; i < verdicts.length; i++) {
+    const a = verdicts[i]!;
+    const b = verdicts[tightest]!;
+    if ((!a.allowed && b.allowed) || (a.allowed === b.allowed && a.remaining < b.remaining)) tightest = i;
+  }
   const l = limits[tightest]!;
   const v = verdicts[tightest]!;
   const reset = String(Math.ceil(v.resetMs / 1000));
   const headers: Record<string, string> = {
-    'ratelimit-policy': limits.map((x) => `${x.requests};w=${windowSeconds(x)}${x.burst === undefined ? '' : `;burst=${x.burst}`}`).join(', '),
+    'ratelimit-policy': limits.map((x) => `${x.requests};w=${Math.ceil(windowSeconds(x))}${x.burst === undefined ? '' : `;burst=${x.burst}`}`).join(', '),
     ratelimit: `limit=${l.requests}, remaining=${v.remaining}, reset=${reset}`,
     'x-ratelimit-limit': String(l.requests),
     'x-ratelimit-remaining': String(v.remaining),

@@ -4,10 +4,29 @@
  * trusted proxy (entries further left were written by the client and could be forged).
  * `header:<name>` is that header's value; requests without it share one bucket.
  */
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import type { TrustedProxies } from '../pipeline/trusted-proxies.js';
 
 const unmap = (a: string) => (a.startsWith('::ffff:') ? a.slice(7) : a);
+// Keys travel to the primary and stay in memory: long values are hashed so a client
+// cannot make each bucket key as large as a header may be.
+const MAX_RAW_KEY = 64;
+const bounded = (v: string) => (v.length <= MAX_RAW_KEY ? v : createHash('sha256').update(v).digest('base64url'));
+
+/**
+ * IPv6 clients own whole /64s (and rotate addresses inside them): they are keyed by
+ * their /64, like one IPv4 address.
+ */
+function addressKey(addr: string): string {
+  if (isIP(addr) !== 6) return addr;
+  const [head = '', tail = ''] = addr.toLowerCase().split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === '' ? [] : tail.split(':');
+  const groups = addr.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
 
 /** The client address as rate limits and logs should see it. */
 export function clientAddress(req: IncomingMessage, trusted: TrustedProxies): string {
@@ -17,14 +36,24 @@ export function clientAddress(req: IncomingMessage, trusted: TrustedProxies): st
   if (xff === undefined) return unmap(peer);
   const hops = (Array.isArray(xff) ? xff.join(',') : xff).split(',').map((s) => s.trim()).filter(Boolean);
   for (let i = hops.length - 1; i >= 0; i--) {
-    if (!trusted.has(hops[i])) return unmap(hops[i]!);
+    const hop = unmap(hops[i]!);
+    // Anything that is not an address (ports, "unknown", junk) ends the walk: the peer
+    // is the last hop that can be trusted to have told the truth.
+    if (isIP(hop) === 0) return unmap(peer);
+    if (!trusted.has(hop)) return hop;
   }
-  return unmap(hops[0] ?? peer);
+  return unmap(peer);
 }
 
-/** The bucket key part for `key` (`ip` or `header:<name>`). */
+/**
+ * The bucket key part for `key` (`ip` or `header:<name>`). A request without the header
+ * is keyed by its client address instead, so one header-less abuser cannot exhaust a
+ * bucket every header-less client shares.
+ */
 export function limitKeyOf(key: string, req: IncomingMessage, trusted: TrustedProxies): string {
-  if (key === 'ip') return `ip:${clientAddress(req, trusted)}`;
-  const value = req.headers[key.slice(7).toLowerCase()];
-  return `h:${Array.isArray(value) ? value.join(',') : (value ?? '')}`;
+  if (key !== 'ip') {
+    const value = req.headers[key.slice(7).toLowerCase()];
+    if (value !== undefined && value !== '') return `h:${bounded(Array.isArray(value) ? value.join(',') : value)}`;
+  }
+  return `ip:${addressKey(clientAddress(req, trusted))}`;
 }

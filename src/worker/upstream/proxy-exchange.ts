@@ -121,7 +121,13 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.#resume = resume;
     const headers = clientResponseHeaders(rawHeaders, this.#opts.requestId, this.#opts.via);
     const extra = this.#opts.extraHeaders;
-    if (extra !== null) for (const name in extra) headers.push(name, extra[name]!);
+    if (extra !== null) {
+      // The gateway's rate-limit fields replace any the upstream sent.
+      for (let i = headers.length - 2; i >= 0; i -= 2) {
+        if (headers[i]!.toLowerCase() in extra) headers.splice(i, 2);
+      }
+      for (const name in extra) headers.push(name, extra[name]!);
+    }
     // Draining: Node then sends `Connection: close` and closes the socket after this response.
     if (this.#opts.closeConnection()) this.#res.shouldKeepAlive = false;
     this.#res.writeHead(statusCode, statusText, headers);
