@@ -48,6 +48,8 @@ export class DataPlaneMetrics {
   readonly upstreamTries: HotCounter;
   /** Labels: service. */
   readonly upstreamDuration: HotHistogram;
+  /** Labels: route, decision (allowed | limited | fail_open). */
+  readonly rateLimitDecisions: HotCounter;
 
   constructor(registry: Registry) {
     this.requests = new HotCounter(
@@ -83,6 +85,12 @@ export class DataPlaneMetrics {
       'Duration of one upstream try, from dispatch to the end of the response, by service.',
       ['service'],
       BUCKETS,
+      registry,
+    );
+    this.rateLimitDecisions = new HotCounter(
+      'gateway_rate_limit_decisions_total',
+      'Rate-limit decisions on limited routes: allowed, limited (429), or fail_open (primary did not answer).',
+      ['route', 'decision'],
       registry,
     );
   }

@@ -23,19 +23,22 @@ t.test('10/min across 2 workers allows exactly 10, not 10 per worker', async (t)
   t.equal(counts.get(200), 10);
   t.equal(counts.get(429), 30);
   t.equal(up.seen.length, 10);
+  const page = await (await request(`${gw.url}/__gateway/metrics`, { dispatcher: fresh, reset: true })).body.text();
+  t.match(page, /^gateway_rate_limit_decisions_total\{route="r",decision="allowed"\} 10$/m, 'decisions counted node-wide');
+  t.match(page, /^gateway_rate_limit_decisions_total\{route="r",decision="limited"\} 30$/m);
   await new Promise((r) => setTimeout(r, 200));
   const pids = new Set(gw.logs.filter((l) => l.route === 'r').map((l) => l.pid));
   t.equal(pids.size, 2, 'both workers answered');
 });
 
-// 500/s rather than 1000/s: CI runs test files two at a time on 2 cores, where the test's
-// own load generator cannot be relied on to offer much more than 1000 req/s. The same
-// test at 1000/s on an idle machine measured 3 995 admitted for a ceiling of 4 004.
-t.test('500/s across 2 workers under overload stays within 5 % of burst + rate × time', async (t) => {
+// 200/s rather than 1000/s: CI runs test files two at a time on 2 cores (next to e.g. the
+// 1 GiB streaming test), where this test's own load generator was seen offering as little
+// as 580 req/s. The same test at 1000/s on an idle machine: 3 995 admitted, ceiling 4 004.
+t.test('200/s across 2 workers under overload stays within 5 % of burst + rate × time', async (t) => {
   const up = await startUpstream();
   t.teardown(() => up.close());
   const gw = await startGateway((port) =>
-    testConfig(port, [{ name: 's', instances: [{ url: up.url }] }], [{ id: 'r', path: '/r', service: 's', rateLimits: [{ requests: 500, per: 's', key: 'header:x-run' }] }]),
+    testConfig(port, [{ name: 's', instances: [{ url: up.url }] }], [{ id: 'r', path: '/r', service: 's', rateLimits: [{ requests: 200, per: 's', key: 'header:x-run' }] }]),
   );
   t.teardown(() => gw.stop('SIGKILL'));
   const agent = new Agent({ connections: 32 });
@@ -65,10 +68,10 @@ t.test('500/s across 2 workers under overload stays within 5 % of burst + rate �
   const started = Date.now();
   const { ok: allowed, no: refused } = await drive('measured', 3_000);
   const elapsed = (Date.now() - started) / 1000;
-  // Burst defaults to the rate (500): a full bucket at the start, then the refill. A burst
+  // Burst defaults to the rate (200): a full bucket at the start, then the refill. A burst
   // of a second also absorbs momentary dips in the offered load, which would otherwise
   // waste tokens and measure the load generator instead of the limiter.
-  const ceiling = 500 + 500 * elapsed;
+  const ceiling = 200 + 200 * elapsed;
   t.ok(refused > allowed / 10, `offered load exceeded the limit (${allowed} allowed, ${refused} refused)`);
   t.ok(allowed <= ceiling * 1.05, `allowed ${allowed} ≤ ${ceiling.toFixed(0)} + 5 %`);
   t.ok(allowed >= ceiling * 0.95, `allowed ${allowed} ≥ ${ceiling.toFixed(0)} − 5 %`);

@@ -170,11 +170,14 @@ export class GatewayHandler {
         if (this.#draining) res.shouldKeepAlive = false;
         if (verdicts === null || verdicts.length !== limits.length) {
           // Fail open: the primary (which owns the node-wide buckets) did not answer.
+          this.#metrics.rateLimitDecisions.inc([route.id, 'fail_open']);
           this.#logger.warn({ requestId, route: route.id }, 'rate limiter unavailable; request let through');
           return this.#forward(ctx, null);
         }
         const headers = rateLimitHeaders(limits, verdicts);
-        if (verdicts.every((v) => v.allowed)) return this.#forward(ctx, headers);
+        const allowed = verdicts.every((v) => v.allowed);
+        this.#metrics.rateLimitDecisions.inc([route.id, allowed ? 'allowed' : 'limited']);
+        if (allowed) return this.#forward(ctx, headers);
         // Do not read (and discard) an upload we refused: close after the 429 instead.
         if (!req.complete) res.shouldKeepAlive = false;
         const bytes = sendError(res, new RateLimitedError(), requestId, this.#via, headers);
