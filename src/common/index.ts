@@ -1,2 +1,3 @@
 export * from './errors.js';
+export { unmapIPv4 } from './ip.js';
 export { loadEnvFiles, type EnvLoadResult } from './env-files.js';

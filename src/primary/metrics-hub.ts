@@ -16,6 +16,7 @@ import type { Worker } from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { PROTOCOL_VERSION, type ToWorker } from '../ipc/index.js';
 import { aggregateMetrics, type Logger, type MetricsJson } from '../telemetry/index.js';
+import { sendToWorker } from './send-to-worker.js';
 
 interface Collection {
   readonly parts: MetricsJson[];
@@ -51,7 +52,7 @@ export class MetricsHub {
   /** `from` asked for the node's metrics under its request id `id`. */
   async request(from: Worker, id: number): Promise<void> {
     const reply = (msg: Omit<Extract<ToWorker, { type: 'metrics-response' }>, 'v' | 'type' | 'id'>) =>
-      send(from, { v: PROTOCOL_VERSION, type: 'metrics-response', id, ...msg });
+      sendToWorker(from, { v: PROTOCOL_VERSION, type: 'metrics-response', id, ...msg });
     try {
       this.#inflight ??= this.#page().finally(() => (this.#inflight = null));
       const page = await this.#inflight;
@@ -104,17 +105,13 @@ export class MetricsHub {
       this.#collections.set(id, { parts, waiting, finish });
       const msg: ToWorker = { v: PROTOCOL_VERSION, type: 'metrics-collect', id };
       for (const w of this.#workers()) {
-        if (!w.isConnected()) continue;
         waiting.add(w);
-        w.send(msg, (err: Error | null) => {
-          if (err !== null && waiting.delete(w) && waiting.size === 0) finish();
+        const sent = sendToWorker(w, msg, () => {
+          if (waiting.delete(w) && waiting.size === 0) finish();
         });
+        if (!sent) waiting.delete(w);
       }
       if (waiting.size === 0) finish();
     });
   }
-}
-
-function send(worker: Worker, msg: ToWorker): void {
-  if (worker.isConnected()) worker.send(msg, () => {});
 }

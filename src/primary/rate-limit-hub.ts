@@ -7,6 +7,7 @@
  */
 import type { Worker } from 'node:cluster';
 import { LocalLimiterStore, parseLimit, type ParsedLimit } from '../common/rate-limit/index.js';
+import { sendToWorker } from './send-to-worker.js';
 import { PROTOCOL_VERSION, type RateLimitCheck, type RateLimitVerdict, type ToWorker } from '../ipc/index.js';
 
 /** Checks as sent by a worker, or null when the message is malformed. */
@@ -42,7 +43,7 @@ export class RateLimitHub {
   take(from: Worker, id: number, checks: unknown): void {
     const verdicts = this.decide(checks);
     const msg: ToWorker = { v: PROTOCOL_VERSION, type: 'rate-limit-verdict', id, verdicts };
-    if (from.isConnected()) from.send(msg, () => {});
+    sendToWorker(from, msg);
   }
 
   /** Verdicts for `checks` (see `take`); none for a malformed message, which fails open. */

@@ -13,6 +13,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { PROTOCOL_VERSION, isProtocolMessage, type ConfigSnapshot, type FromWorker, type ToWorker } from '../ipc/index.js';
 import type { Logger } from '../telemetry/index.js';
+import { sendToWorker } from './send-to-worker.js';
 
 /** Tunables, mostly for tests. */
 export interface SupervisorOptions {
@@ -300,8 +301,6 @@ export class Supervisor {
   }
 
   #send(worker: Worker, msg: ToWorker): void {
-    if (worker.isConnected()) worker.send(msg, (err: Error | null) => {
-      if (err) this.#opts.logger.debug({ err: err.message, pid: worker.process.pid }, 'IPC send failed');
-    });
+    sendToWorker(worker, msg, (err) => this.#opts.logger.debug({ err: err.message, pid: worker.process.pid }, 'IPC send failed'));
   }
 }

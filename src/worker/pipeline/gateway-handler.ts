@@ -201,8 +201,7 @@ export class GatewayHandler {
     const maxBody = server.limits.maxBodyBytes;
     if (length !== undefined && maxBody > 0 && Number(length) > maxBody) {
       res.shouldKeepAlive = false; // do not read a body we refused
-      const bytes = sendError(res, new PayloadTooLargeError(maxBody), requestId, this.#via, extra);
-      this.#done(req, requestId, started, req.url ?? '', fields, { status: 413, bytes, errorCode: 'GW_PAYLOAD_TOO_LARGE' });
+      this.#fail(req, res, requestId, started, new PayloadTooLargeError(maxBody), fields, extra);
       return;
     }
     if (chunked) body = maxBody > 0 ? BodyLimit.wrap(req, maxBody) : req;
@@ -210,8 +209,7 @@ export class GatewayHandler {
 
     const endpoint = service.pick();
     if (endpoint === null) {
-      const bytes = sendError(res, new NoHealthyUpstreamError(service.name), requestId, this.#via, extra);
-      this.#done(req, requestId, started, req.url ?? '', fields, { status: 503, bytes, errorCode: 'GW_NO_UPSTREAM' });
+      this.#fail(req, res, requestId, started, new NoHealthyUpstreamError(service.name), fields, extra);
       return;
     }
     fields.upstream = endpoint.authority;
@@ -307,8 +305,16 @@ export class GatewayHandler {
     this.#done(req, requestId, started, req.url ?? '', fields, { status, bytes, errorCode: null });
   }
 
-  #fail(req: IncomingMessage, res: ServerResponse, requestId: string, started: number, err: GatewayError, fields: LogFields): void {
-    const bytes = res.headersSent ? 0 : sendError(res, err, requestId, this.#via);
+  #fail(
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    started: number,
+    err: GatewayError,
+    fields: LogFields,
+    extra: Record<string, string> | null = null,
+  ): void {
+    const bytes = res.headersSent ? 0 : sendError(res, err, requestId, this.#via, extra);
     this.#done(req, requestId, started, req.url ?? '', fields, { status: err.status, bytes, errorCode: err.code });
   }
 

@@ -13,25 +13,21 @@ export function sendError(
   via: string | null = null,
   extra: Record<string, string> | null = null,
 ): number {
-  const body = JSON.stringify({ error: { code: err.code, message: err.message, requestId } });
-  const length = Buffer.byteLength(body);
-  const headers: Record<string, string | number> = {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': length,
-    'cache-control': 'no-store',
-    'x-request-id': requestId,
-  };
+  const headers: Record<string, string> = {};
   if (via !== null) headers['via'] = via;
   if (err instanceof MethodNotAllowedError) headers['allow'] = err.allow.join(', ');
   if (extra !== null) Object.assign(headers, extra);
-  res.writeHead(err.status, headers);
-  const head = res.req?.method === 'HEAD';
-  res.end(head ? undefined : body);
-  return head ? 0 : length;
+  return sendJson(res, err.status, { error: { code: err.code, message: err.message, requestId } }, requestId, headers);
 }
 
-/** Write a small JSON document (health endpoints); returns body bytes. */
-export function sendJson(res: ServerResponse, status: number, doc: unknown, requestId: string): number {
+/** Write a small JSON document (health endpoints, errors); returns body bytes (0 for HEAD). */
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  doc: unknown,
+  requestId: string,
+  extra: Record<string, string> | null = null,
+): number {
   const body = JSON.stringify(doc);
   const length = Buffer.byteLength(body);
   res.writeHead(status, {
@@ -39,6 +35,7 @@ export function sendJson(res: ServerResponse, status: number, doc: unknown, requ
     'content-length': length,
     'cache-control': 'no-store',
     'x-request-id': requestId,
+    ...extra,
   });
   const head = res.req?.method === 'HEAD';
   res.end(head ? undefined : body);

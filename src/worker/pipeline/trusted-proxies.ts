@@ -4,6 +4,7 @@
  * limits, logs and upstream allowlists see.
  */
 import { BlockList, isIPv4 } from 'node:net';
+import { unmapIPv4 } from '../../common/index.js';
 
 /** Matches peer addresses against the configured trusted proxy CIDRs. */
 export class TrustedProxies {
@@ -28,8 +29,7 @@ export class TrustedProxies {
   /** True when `address` (as reported by the socket) is a trusted proxy. */
   has(address: string | undefined): boolean {
     if (this.#list === null || address === undefined) return false;
-    // Dual-stack sockets report IPv4 peers as ::ffff:a.b.c.d; match them as IPv4.
-    if (address.startsWith('::ffff:') && isIPv4(address.slice(7))) return this.#list.check(address.slice(7), 'ipv4');
-    return this.#list.check(address, isIPv4(address) ? 'ipv4' : 'ipv6');
+    const plain = unmapIPv4(address);
+    return this.#list.check(plain, isIPv4(plain) ? 'ipv4' : 'ipv6');
   }
 }

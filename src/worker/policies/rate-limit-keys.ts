@@ -7,9 +7,9 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
+import { unmapIPv4 } from '../../common/index.js';
 import type { TrustedProxies } from '../pipeline/trusted-proxies.js';
 
-const unmap = (a: string) => (a.startsWith('::ffff:') ? a.slice(7) : a);
 // Keys travel to the primary and stay in memory: long values are hashed so a client
 // cannot make each bucket key as large as a header may be.
 const MAX_RAW_KEY = 64;
@@ -31,18 +31,18 @@ function addressKey(addr: string): string {
 /** The client address as rate limits and logs should see it. */
 export function clientAddress(req: IncomingMessage, trusted: TrustedProxies): string {
   const peer = req.socket.remoteAddress ?? '';
-  if (!trusted.has(peer)) return unmap(peer);
+  if (!trusted.has(peer)) return unmapIPv4(peer);
   const xff = req.headers['x-forwarded-for'];
-  if (xff === undefined) return unmap(peer);
+  if (xff === undefined) return unmapIPv4(peer);
   const hops = (Array.isArray(xff) ? xff.join(',') : xff).split(',').map((s) => s.trim()).filter(Boolean);
   for (let i = hops.length - 1; i >= 0; i--) {
-    const hop = unmap(hops[i]!);
+    const hop = unmapIPv4(hops[i]!);
     // Anything that is not an address (ports, "unknown", junk) ends the walk: the peer
     // is the last hop that can be trusted to have told the truth.
-    if (isIP(hop) === 0) return unmap(peer);
+    if (isIP(hop) === 0) return unmapIPv4(peer);
     if (!trusted.has(hop)) return hop;
   }
-  return unmap(peer);
+  return unmapIPv4(peer);
 }
 
 /**

@@ -7,6 +7,7 @@
  * trusted proxy, replaced otherwise, so an untrusted client cannot inject a fake origin.
  * Headers travel as flat `[name, value, ...]` arrays so duplicates and order survive.
  */
+import { unmapIPv4 } from '../../common/index.js';
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -88,7 +89,7 @@ export function upstreamRequestHeaders(raw: readonly string[], ctx: ForwardConte
       else if (lower === 'forwarded') out.push(name, value);
     }
   }
-  const client = ctx.remoteAddress.startsWith('::ffff:') ? ctx.remoteAddress.slice(7) : ctx.remoteAddress;
+  const client = unmapIPv4(ctx.remoteAddress);
   out.push(
     'x-forwarded-for', xff === null ? client : `${xff}, ${client}`,
     'x-forwarded-proto', xfProto ?? ctx.proto,
