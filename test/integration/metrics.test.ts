@@ -3,6 +3,7 @@ import t from 'tap';
 import { Agent, request } from 'undici';
 import { startGateway, testConfig } from '../helpers/gateway-process.js';
 import { startUpstream } from '../helpers/upstream.js';
+import { waitFor } from '../helpers/net.js';
 
 /** Value of the sample line `name{labels}` in an exposition page (labels as written). */
 function sample(page: string, series: string): number | null {
@@ -25,7 +26,8 @@ t.test('requests served by two workers are summed in one /metrics page', async (
     const res = await request(`${gw.url}/r/${i}`, { dispatcher: fresh, reset: true });
     await res.body.dump();
   }
-  await new Promise((r) => setTimeout(r, 200)); // access-log lines are written asynchronously
+  // Access-log lines are written asynchronously: wait until all 40 are in.
+  await waitFor(() => gw.logs.filter((l) => l.route === 'r').length === 40, 5_000);
   const pids = new Set(gw.logs.filter((l) => l.route === 'r').map((l) => l.pid));
   t.equal(pids.size, 2, 'both workers served requests (per the access log)');
 

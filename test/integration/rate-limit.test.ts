@@ -3,6 +3,7 @@ import t from 'tap';
 import { Agent, request } from 'undici';
 import { startGateway, testConfig } from '../helpers/gateway-process.js';
 import { startUpstream } from '../helpers/upstream.js';
+import { waitFor } from '../helpers/net.js';
 
 t.test('10/min across 2 workers allows exactly 10, not 10 per worker', async (t) => {
   const up = await startUpstream();
@@ -26,7 +27,8 @@ t.test('10/min across 2 workers allows exactly 10, not 10 per worker', async (t)
   const page = await (await request(`${gw.url}/__gateway/metrics`, { dispatcher: fresh, reset: true })).body.text();
   t.match(page, /^gateway_rate_limit_decisions_total\{route="r",decision="allowed"\} 10$/m, 'decisions counted node-wide');
   t.match(page, /^gateway_rate_limit_decisions_total\{route="r",decision="limited"\} 30$/m);
-  await new Promise((r) => setTimeout(r, 200));
+  // Access-log lines are written asynchronously: wait until all 40 are in.
+  await waitFor(() => gw.logs.filter((l) => l.route === 'r').length === 40, 5_000);
   const pids = new Set(gw.logs.filter((l) => l.route === 'r').map((l) => l.pid));
   t.equal(pids.size, 2, 'both workers answered');
 });
