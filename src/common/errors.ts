@@ -95,6 +95,20 @@ export class MetricsUnavailableError extends GatewayError {
   }
 }
 
+/** A service's resource limit (max requests or max pending requests per worker) is reached. */
+export class UpstreamOverloadedError extends GatewayError {
+  constructor(service: string, limit: 'maxRequests' | 'maxPendingRequests', value: number) {
+    super('GW_UPSTREAM_OVERLOADED', 503, `service ${service} is at its ${limit} limit (${value}); retry later`);
+  }
+}
+
+/** The node status document could not be collected through the primary. */
+export class StatusUnavailableError extends GatewayError {
+  constructor(reason: string) {
+    super('GW_STATUS_UNAVAILABLE', 503, `status unavailable: ${reason}`);
+  }
+}
+
 /** An unexpected failure inside the gateway; details go to the log, not the client. */
 export class InternalError extends GatewayError {
   constructor(cause?: unknown) {
@@ -152,4 +166,7 @@ export const ERROR_CODES: readonly string[] = Object.freeze([
   'GW_REQUEST_TIMEOUT',
   'GW_METRICS_UNAVAILABLE',
   'GW_RATE_LIMITED',
+  // resilience
+  'GW_UPSTREAM_OVERLOADED',
+  'GW_STATUS_UNAVAILABLE',
 ]);

@@ -1,11 +1,12 @@
 /**
- * Entry of the control-plane worker_thread of the primary. Today it loads and validates
- * config on request; discovery, health probes, Redis and MySQL join it in later issues.
+ * Entry of the control-plane worker_thread of the primary. It loads and validates config
+ * on request and runs the active health checks; discovery, Redis and MySQL join it later.
  * Anything slow or crashy lives here so the primary's supervision and IPC never wait on it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PROTOCOL_VERSION, isProtocolMessage, type FromControl, type ToControl } from '../ipc/index.js';
 import { loadConfig } from './config/index.js';
+import { HealthProber } from './health/index.js';
 
 /** What the primary passes in `workerData`. */
 export interface ControlThreadData {
@@ -17,9 +18,18 @@ const data = workerData as ControlThreadData;
 const port = parentPort;
 if (port === null) throw new Error('control/thread.js must run as a worker thread');
 
+const prober = new HealthProber((c) => {
+  const msg: FromControl = { v: PROTOCOL_VERSION, type: 'health-update', service: c.service, url: c.url, healthy: c.healthy, reason: c.reason };
+  port.postMessage(msg);
+});
+
 port.on('message', (m: unknown) => {
   if (!isProtocolMessage(m)) return;
   const msg = m as ToControl;
+  if (msg.type === 'health-targets') {
+    prober.setTargets(msg.targets);
+    return;
+  }
   if (msg.type !== 'load-config') return;
   void loadConfig(data.configFile, { env: data.env, version: msg.version }).then((result) => {
     const reply: FromControl = result.ok

@@ -4,6 +4,7 @@
  * a rolling upgrade never feeds a worker a message shape it does not understand.
  */
 import type { ConfigSnapshot } from './snapshot.js';
+import type { HealthCheckConfig } from './resilience-config.js';
 import type { ConfigProblem } from '../common/errors.js';
 
 /** Version stamped on every message; receivers drop messages with another version. */
@@ -52,8 +53,31 @@ export interface RateLimitTakeMessage { v: 1; type: 'rate-limit-take'; id: numbe
 /** Primary → worker: verdicts for request `id`, in check order. */
 export interface RateLimitVerdictMessage { v: 1; type: 'rate-limit-verdict'; id: number; verdicts: RateLimitVerdict[] }
 
+/** Node-wide state of one upstream instance: breaker (ejection) and active health. */
+export interface EndpointState {
+  service: string;
+  /** Instance URL as in the snapshot: the instance's identity across workers. */
+  url: string;
+  /** Epoch ms until which the instance is ejected; 0 when it is not (past: half-open). */
+  ejectedUntil: number;
+  /** Times ejected recently (grows the next ejection). */
+  ejections: number;
+  /** Active health-check verdict (true when checks are off or have not failed). */
+  healthy: boolean;
+}
+/** Worker → primary: this worker's breaker ejected (or a probe recovered) an instance. */
+export interface OutlierReportMessage { v: 1; type: 'outlier-report'; service: string; url: string; event: 'eject' | 'recover' }
+/** Primary → workers: authoritative state of these instances (changed ones, or all for a new worker). */
+export interface EndpointStatesMessage { v: 1; type: 'endpoint-states'; states: EndpointState[] }
+/** Worker → primary: a client asked for the node status document (request `id`). */
+export interface StatusRequestMessage { v: 1; type: 'status-request'; id: number }
+/** Primary → worker: the node status document for request `id`. */
+export interface StatusResponseMessage { v: 1; type: 'status-response'; id: number; doc: unknown }
+
 /** Messages the primary sends to workers. */
 export type ToWorker =
+  | EndpointStatesMessage
+  | StatusResponseMessage
   | SnapshotMessage
   | StatusMessage
   | DrainMessage
@@ -62,6 +86,8 @@ export type ToWorker =
   | RateLimitVerdictMessage;
 /** Messages workers send to the primary. */
 export type FromWorker =
+  | OutlierReportMessage
+  | StatusRequestMessage
   | WorkerStartedMessage
   | WorkerReadyMessage
   | WorkerRejectedMessage
@@ -76,10 +102,20 @@ export interface ConfigLoadedMessage { v: 1; type: 'config-loaded'; snapshot: Co
 /** Control thread → primary: config is invalid; nothing changes. */
 export interface ConfigInvalidMessage { v: 1; type: 'config-invalid'; version: number; problems: ConfigProblem[] }
 
+/** One service's active health check, as the control thread needs it. */
+export interface HealthTarget { service: string; urls: string[]; check: HealthCheckConfig }
+/** Primary → control thread: probe these (replaces the previous set; sent after each applied config). */
+export interface HealthTargetsMessage { v: 1; type: 'health-targets'; targets: HealthTarget[] }
+/** Control thread → primary: an instance changed health (after its threshold of probes). */
+export interface HealthUpdateMessage { v: 1; type: 'health-update'; service: string; url: string; healthy: boolean; reason: string }
+
+/** The control thread's answer to a load-config. */
+export type ConfigAnswer = ConfigLoadedMessage | ConfigInvalidMessage;
+
 /** Messages the primary sends to the control thread. */
-export type ToControl = LoadConfigMessage;
+export type ToControl = LoadConfigMessage | HealthTargetsMessage;
 /** Messages the control thread sends to the primary. */
-export type FromControl = ConfigLoadedMessage | ConfigInvalidMessage;
+export type FromControl = ConfigLoadedMessage | ConfigInvalidMessage | HealthUpdateMessage;
 
 /** True when `m` is a message of this protocol version (anything else is ignored). */
 export function isProtocolMessage(m: unknown): m is { v: number; type: string } {

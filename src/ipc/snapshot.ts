@@ -3,6 +3,8 @@
  * data plane. Plain JSON (it travels over node:cluster IPC), frozen on receipt.
  */
 
+import type { HealthCheckConfig, OutlierConfig, RetryConfig, ServiceLimitsConfig } from './resilience-config.js';
+
 /** Load-balancing algorithms a service can choose. */
 export type LoadBalancerKind =
   | 'round-robin'
@@ -40,6 +42,10 @@ export interface ServiceConfig {
   readonly instances: readonly InstanceConfig[];
   readonly timeouts: ServiceTimeouts;
   readonly pool: PoolConfig;
+  readonly retry: RetryConfig;
+  readonly outlierDetection: OutlierConfig;
+  readonly limits: ServiceLimitsConfig;
+  readonly healthCheck: HealthCheckConfig;
 }
 
 /** A route: which requests match and where they go. */
@@ -60,6 +66,8 @@ export interface RouteConfig {
   readonly rewrite: string | null;
   /** Send the client's Host header upstream instead of the instance's authority. */
   readonly preserveHost: boolean;
+  /** Retry this route's requests whatever their method (default: idempotent methods only). */
+  readonly retryable: boolean;
   /** Node-wide limits; a request must pass all of them. */
   readonly rateLimits: readonly RateLimitConfig[];
 }

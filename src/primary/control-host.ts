@@ -5,7 +5,7 @@
  * snapshot they got. Requests in flight when the thread dies fail; callers retry.
  */
 import { Worker } from 'node:worker_threads';
-import { PROTOCOL_VERSION, isProtocolMessage, type FromControl, type ToControl } from '../ipc/index.js';
+import { PROTOCOL_VERSION, isProtocolMessage, type ConfigAnswer, type FromControl, type HealthTarget, type ToControl } from '../ipc/index.js';
 import type { Logger } from '../telemetry/index.js';
 
 /** Options of a ControlHost. */
@@ -17,10 +17,12 @@ export interface ControlHostOptions {
   /** First restart delay; doubles per consecutive crash up to `maxBackoffMs`. */
   readonly baseBackoffMs?: number;
   readonly maxBackoffMs?: number;
+  /** Messages the thread sends on its own (health updates). */
+  readonly onEvent?: (msg: FromControl) => void;
 }
 
 interface Pending {
-  resolve(m: FromControl): void;
+  resolve(m: ConfigAnswer): void;
   reject(err: Error): void;
 }
 
@@ -33,6 +35,8 @@ export class ControlHost {
   #startedAt = 0;
   #stopped = false;
   #restartTimer: NodeJS.Timeout | null = null;
+  /** Last health-check targets, re-sent to a restarted thread. */
+  #targets: ToControl | null = null;
   /** How many times the thread was restarted after dying (for logs and tests). */
   restarts = 0;
 
@@ -47,7 +51,7 @@ export class ControlHost {
   }
 
   /** Ask the thread to load config `version`; resolves with its answer. */
-  loadConfig(version: number, reason: 'start' | 'reload', timeoutMs = 30_000): Promise<FromControl> {
+  loadConfig(version: number, reason: 'start' | 'reload', timeoutMs = 30_000): Promise<ConfigAnswer> {
     return new Promise((resolve, reject) => {
       if (this.#thread === null) {
         reject(new Error('control thread is not running (restarting after a crash)'));
@@ -66,6 +70,12 @@ export class ControlHost {
     });
   }
 
+  /** Probe these targets (and keep probing them across thread restarts). */
+  setHealthTargets(targets: HealthTarget[]): void {
+    this.#targets = { v: PROTOCOL_VERSION, type: 'health-targets', targets };
+    this.#thread?.postMessage(this.#targets);
+  }
+
   /** Stop the thread for good. */
   async stop(): Promise<void> {
     this.#stopped = true;
@@ -82,11 +92,16 @@ export class ControlHost {
     thread.on('message', (m: unknown) => {
       if (!isProtocolMessage(m)) return;
       const msg = m as FromControl;
+      if (msg.type === 'health-update') {
+        this.#opts.onEvent?.(msg);
+        return;
+      }
       const version = msg.type === 'config-loaded' ? msg.snapshot.version : msg.version;
       const p = this.#pending.get(version);
       this.#pending.delete(version);
       p?.resolve(msg);
     });
+    if (this.#targets !== null) thread.postMessage(this.#targets);
     thread.on('error', (err) => this.#opts.logger.error({ err }, 'control thread crashed'));
     thread.on('exit', (code) => this.#onExit(thread, code));
   }

@@ -6,12 +6,15 @@
  */
 import { fileURLToPath } from 'node:url';
 import { formatProblem } from '../common/index.js';
-import type { ConfigSnapshot, FromControl } from '../ipc/index.js';
+import { PROTOCOL_VERSION, type ConfigAnswer, type ConfigSnapshot } from '../ipc/index.js';
+import { sendToWorker } from './send-to-worker.js';
 import type { Logger } from '../telemetry/index.js';
 import { ControlPlaneMetrics, createRegistry, flushLogger } from '../telemetry/index.js';
 import { MetricsHub } from './metrics-hub.js';
 import { RateLimitHub } from './rate-limit-hub.js';
 import { ControlHost } from './control-host.js';
+import { EndpointStateHub } from './endpoint-state-hub.js';
+import { healthTargets } from './health-targets.js';
 import { Supervisor, workerCount } from './supervisor.js';
 
 /** What the CLI hands the primary. */
@@ -27,7 +30,19 @@ const WORKER_ENTRY = new URL('../worker/main.js', import.meta.url);
 /** Run the node until a signal stops it; resolves with the process exit code. */
 export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   const { logger } = opts;
-  const control = new ControlHost({ entry: CONTROL_ENTRY, workerData: { configFile: opts.configFile, env: opts.env }, logger });
+  // Built before the control thread: its health updates may arrive as soon as it probes.
+  const endpoints = new EndpointStateHub({ workers: () => supervisor?.readyWorkers ?? [], logger });
+  const control = new ControlHost({
+    entry: CONTROL_ENTRY,
+    workerData: { configFile: opts.configFile, env: opts.env },
+    logger,
+    onEvent: (msg) => {
+      if (msg.type === 'health-update') {
+        metrics.healthTransitions.inc({ service: msg.service, to: msg.healthy ? 'healthy' : 'unhealthy' });
+        endpoints.health(msg.service, msg.url, msg.healthy, msg.reason);
+      }
+    },
+  });
 
   // Signals are wired before anything slow: SIGHUP's default action would kill the
   // primary, and a stop during start-up must still drain what was started.
@@ -81,7 +96,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   const reloadOnce = async () => {
     version++;
     logger.info({ configVersion: version, configFile: opts.configFile }, 'SIGHUP: reloading config');
-    let answer: FromControl;
+    let answer: ConfigAnswer;
     try {
       answer = await loadWithRetry(control, version, 'reload', logger);
     } catch (err) {
@@ -97,6 +112,8 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     const ok = await supervisor!.reload(answer.snapshot);
     metrics.reloads.inc({ result: ok ? 'applied' : 'failed' });
     if (ok) {
+      endpoints.setSnapshot(answer.snapshot);
+      control.setHealthTargets(healthTargets(answer.snapshot));
       metrics.configVersion.set(answer.snapshot.version);
       logger.info({ configVersion: version, workers: workerCount(answer.snapshot) }, 'reload complete');
     }
@@ -107,7 +124,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   process.on('SIGINT', () => void stop(0));
 
   control.start();
-  let first: FromControl;
+  let first: ConfigAnswer;
   try {
     first = await loadWithRetry(control, version, 'start', logger);
   } catch (err) {
@@ -134,14 +151,29 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
       logger.fatal('every worker slot is crash-looping; the gateway cannot serve and exits');
       void stop(1);
     },
+    onWorkerReady: (worker) => endpoints.sendAll(worker),
     onWorkerMessage: (worker, msg) => {
       if (msg.type === 'rate-limit-take') limits.take(worker, msg.id, msg.checks);
+      else if (msg.type === 'outlier-report') endpoints.report(String(msg.service), String(msg.url), msg.event === 'recover' ? 'recover' : 'eject');
+      else if (msg.type === 'status-request') {
+        const snap = supervisor?.snapshot;
+        const doc = {
+          status: 'ok',
+          configVersion: snap?.version ?? 0,
+          workers: { up: supervisor?.readyWorkers.length ?? 0, wanted: snap === null || snap === undefined ? 0 : workerCount(snap) },
+          services: endpoints.status(),
+          rateLimits: { buckets: limits.size, maxKeys: limits.maxKeys },
+        };
+        sendToWorker(worker, { v: PROTOCOL_VERSION, type: 'status-response', id: msg.id, doc });
+      }
       else if (msg.type === 'metrics-request') void hub.request(worker, msg.id);
       else if (msg.type === 'metrics-report') hub.report(worker, msg.id, msg.metrics);
     },
     onWorkerGone: (worker) => hub.gone(worker),
   });
   const snapshot: ConfigSnapshot = first.snapshot;
+  endpoints.setSnapshot(snapshot);
+  control.setHealthTargets(healthTargets(snapshot));
   metrics.configVersion.set(snapshot.version);
   const wanted = workerCount(snapshot);
   const up = await supervisor.start(snapshot);
@@ -159,7 +191,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
 }
 
 /** Ask the control thread for config, retrying while it restarts after a crash. */
-async function loadWithRetry(control: ControlHost, version: number, reason: 'start' | 'reload', logger: Logger): Promise<FromControl> {
+async function loadWithRetry(control: ControlHost, version: number, reason: 'start' | 'reload', logger: Logger): Promise<ConfigAnswer> {
   let lastErr: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     try {

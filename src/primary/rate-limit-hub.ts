@@ -30,6 +30,11 @@ export class RateLimitHub {
     this.#store = new LocalLimiterStore(maxKeys === undefined ? {} : { maxKeys });
   }
 
+  /** The most buckets the store holds. */
+  get maxKeys(): number {
+    return this.#store.maxKeys;
+  }
+
   /** Buckets currently held. */
   get size(): number {
     return this.#store.size;

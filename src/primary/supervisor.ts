@@ -33,6 +33,8 @@ export interface SupervisorOptions {
   readonly onWorkerMessage?: (worker: Worker, msg: FromWorker) => void;
   /** A worker stopped serving (retired or died); called once per worker. */
   readonly onWorkerGone?: (worker: Worker) => void;
+  /** A worker started listening (send it node-wide state). */
+  readonly onWorkerReady?: (worker: Worker) => void;
 }
 
 interface Slot {
@@ -51,8 +53,8 @@ export function workerCount(snapshot: ConfigSnapshot): number {
 
 /** Supervises the worker processes of one node. */
 export class Supervisor {
-  readonly #opts: Required<Omit<SupervisorOptions, 'onAllStopped' | 'onWorkerMessage' | 'onWorkerGone'>> &
-    Pick<SupervisorOptions, 'onAllStopped' | 'onWorkerMessage' | 'onWorkerGone'>;
+  readonly #opts: Required<Omit<SupervisorOptions, 'onAllStopped' | 'onWorkerMessage' | 'onWorkerGone' | 'onWorkerReady'>> &
+    Pick<SupervisorOptions, 'onAllStopped' | 'onWorkerMessage' | 'onWorkerGone' | 'onWorkerReady'>;
   #snapshot: ConfigSnapshot | null = null;
   #slots: Slot[] = [];
   /** Workers asked to drain; their exit is expected. */
@@ -251,6 +253,7 @@ export class Supervisor {
       slot.ready = true;
       this.#opts.logger.info({ slot: slot.id, pid: msg.pid, configVersion: msg.configVersion }, 'worker ready');
       this.#broadcastStatus();
+      this.#opts.onWorkerReady?.(worker);
     } else if (msg.type === 'worker-rejected') {
       this.#opts.logger.error({ pid: worker.process.pid, configVersion: msg.configVersion, reason: msg.reason }, 'worker rejected config');
     } else {

@@ -50,6 +50,10 @@ export class DataPlaneMetrics {
   readonly upstreamDuration: HotHistogram;
   /** Labels: route, decision (allowed | limited | fail_open). */
   readonly rateLimitDecisions: HotCounter;
+  /** Labels: service, result (retried | budget | limit). */
+  readonly retries: HotCounter;
+  /** Labels: service, event (eject | recover). */
+  readonly outlierEvents: HotCounter;
 
   constructor(registry: Registry) {
     this.requests = new HotCounter(
@@ -93,6 +97,18 @@ export class DataPlaneMetrics {
       ['route', 'decision'],
       registry,
     );
+    this.retries = new HotCounter(
+      'gateway_upstream_retries_total',
+      'Retries considered after a failed try: retried, or refused by the retry budget (budget) or by limits.maxRetries (limit).',
+      ['service', 'result'],
+      registry,
+    );
+    this.outlierEvents = new HotCounter(
+      'gateway_outlier_events_total',
+      'Breaker events decided by this worker: eject (instance ejected) and recover (half-open probe succeeded).',
+      ['service', 'event'],
+      registry,
+    );
   }
 }
 
@@ -102,6 +118,7 @@ export class ControlPlaneMetrics {
   readonly configVersion: Gauge;
   readonly workerRestarts: Counter;
   readonly workersUp: Gauge;
+  readonly healthTransitions: Counter<'service' | 'to'>;
 
   /** `read` gives the supervisor's live numbers; they are read at scrape time. */
   constructor(registry: Registry, read: { workersUp(): number; workerRestarts(): number }) {
@@ -111,6 +128,12 @@ export class ControlPlaneMetrics {
       name: 'gateway_config_reloads_total',
       help: 'Config reloads (SIGHUP) by result: applied, invalid, failed.',
       labelNames: ['result'],
+      registers,
+    });
+    this.healthTransitions = new Counter({
+      name: 'gateway_health_check_transitions_total',
+      help: 'Active health-check verdict changes of upstream instances, by service and new state (healthy | unhealthy).',
+      labelNames: ['service', 'to'],
       registers,
     });
     this.configVersion = new Gauge({ name: 'gateway_config_version', help: 'Version of the config being served.', registers });

@@ -3,7 +3,8 @@
  * root of the data plane. It waits for a config snapshot over IPC, starts listening, and
  * from then on only serves requests, swaps snapshots and drains on request.
  */
-import { PROTOCOL_VERSION, deepFreeze, isProtocolMessage, type ConfigSnapshot, type FromWorker, type ToWorker } from '../ipc/index.js';
+import { PROTOCOL_VERSION, deepFreeze, isProtocolMessage, type ConfigSnapshot, type EndpointState, type FromWorker, type ToWorker } from '../ipc/index.js';
+import { IpcCalls } from './ipc-calls.js';
 import { createLogger, createRegistry, DataPlaneMetrics, flushLogger } from '../telemetry/index.js';
 import { MetricsClient } from './metrics-client.js';
 import { RateLimitClient } from './policies/index.js';
@@ -23,6 +24,9 @@ const rateLimits = new RateLimitClient((msg) => {
   process.send(msg);
   return true;
 });
+// Latest node-wide endpoint state, re-applied to every table this worker builds.
+const endpointStates = new Map<string, EndpointState>();
+const statusCalls = new IpcCalls<unknown>(2_000);
 let handler: GatewayHandler | null = null;
 let server: WorkerServer | null = null;
 let draining = false;
@@ -42,6 +46,7 @@ async function applySnapshot(snapshot: ConfigSnapshot): Promise<void> {
   let table: RouteTable;
   try {
     table = new RouteTable(snapshot, pools);
+    table.applyEndpointStates(endpointStates.values());
   } catch (err) {
     logger.error({ err, configVersion: snapshot.version }, 'config snapshot rejected');
     send({ v: PROTOCOL_VERSION, type: 'worker-rejected', configVersion: snapshot.version, reason: String(err) });
@@ -53,7 +58,21 @@ async function applySnapshot(snapshot: ConfigSnapshot): Promise<void> {
     send({ v: PROTOCOL_VERSION, type: 'worker-ready', configVersion: snapshot.version, pid: process.pid });
     return;
   }
-  handler = new GatewayHandler(table, { logger, accessLog, slot, metrics, scrape: () => metricsClient.scrape(), rateLimit: rateLimits.ask });
+  handler = new GatewayHandler(table, {
+    logger,
+    accessLog,
+    slot,
+    metrics,
+    scrape: () => metricsClient.scrape(),
+    rateLimit: rateLimits.ask,
+    reportOutlier: (service, url, event) => send({ v: PROTOCOL_VERSION, type: 'outlier-report', service, url, event }),
+    status: () =>
+      statusCalls.call((id) => {
+        if (!process.connected) return false;
+        send({ v: PROTOCOL_VERSION, type: 'status-request', id });
+        return true;
+      }),
+  });
   server = new WorkerServer(snapshot.server, handler, logger);
   try {
     await server.listen(snapshot.server.host, snapshot.server.port);
@@ -89,6 +108,10 @@ process.on('message', (m: unknown) => {
     handler.status.configVersion = msg.configVersion;
   } else if (msg.type === 'drain') void drain(msg.timeoutMs, 'primary');
   else if (msg.type === 'rate-limit-verdict') rateLimits.answer(msg.id, msg.verdicts);
+  else if (msg.type === 'endpoint-states') {
+    for (const st of msg.states) endpointStates.set(`${st.service}\n${st.url}`, st);
+    handler?.table.applyEndpointStates(msg.states);
+  } else if (msg.type === 'status-response') statusCalls.settle(msg.id, msg.doc);
   else if (msg.type === 'metrics-response') metricsClient.answer(msg);
   else if (msg.type === 'metrics-collect') {
     registry.getMetricsAsJSON().then(

@@ -15,12 +15,43 @@ export function service(name: string, urls: string[], over: DeepPartial<ServiceC
     ...over,
     timeouts: { connectMs: 2_000, headersMs: 5_000, bodyMs: 5_000, ...over.timeouts },
     pool: { connections: 16, pipelining: 1, keepAliveTimeoutMs: 4_000, ...over.pool },
+    retry: {
+      attempts: 1,
+      on: ['connect-failure'],
+      perTryTimeoutMs: 0,
+      totalTimeoutMs: 0,
+      ...over.retry,
+      backoff: { baseMs: 25, maxMs: 250, ...over.retry?.backoff },
+      budget: { percent: 20, minPerSecond: 3, ...over.retry?.budget },
+    },
+    outlierDetection: {
+      enabled: true,
+      consecutive5xx: 5,
+      consecutiveGatewayFailure: 3,
+      baseEjectionMs: 30_000,
+      maxEjectionMs: 300_000,
+      maxEjectionPercent: 50,
+      panicThresholdPercent: 50,
+      ...over.outlierDetection,
+      failureRate: { percent: 0, minRequests: 20, windowMs: 10_000, ...over.outlierDetection?.failureRate },
+    },
+    limits: { maxRequests: 1024, maxPendingRequests: 1024, maxRetries: 3, ...over.limits },
+    healthCheck: {
+      enabled: false,
+      path: '/health',
+      intervalMs: 5_000,
+      timeoutMs: 2_000,
+      healthyThreshold: 2,
+      unhealthyThreshold: 3,
+      expectedStatuses: ['200-399'],
+      ...over.healthCheck,
+    },
   } as ServiceConfig;
 }
 
 /** A route with defaults filled in. */
 export function route(id: string, paths: string[], serviceName: string, over: Partial<RouteConfig> = {}): RouteConfig {
-  return { id, paths, methods: [], hosts: [], priority: 0, service: serviceName, stripPrefix: false, rewrite: null, preserveHost: false, rateLimits: [], ...over };
+  return { id, paths, methods: [], hosts: [], priority: 0, service: serviceName, stripPrefix: false, rewrite: null, preserveHost: false, retryable: false, rateLimits: [], ...over };
 }
 
 /** A snapshot listening on 127.0.0.1:0. */

@@ -146,6 +146,10 @@ function buildSnapshot(raw: RawConfig, file: string, version: number): ConfigSna
       instances: svc.instances.map((i) => ({ url: normalizeInstanceUrl(i.url).url!, weight: i.weight })),
       timeouts: { ...svc.timeouts },
       pool: { ...svc.pool },
+      retry: structuredClone(svc.retry),
+      outlierDetection: structuredClone(svc.outlierDetection),
+      limits: { ...svc.limits },
+      healthCheck: structuredClone(svc.healthCheck),
     })),
     routes: raw.routes.map((r) => ({
       id: r.id,
@@ -157,6 +161,7 @@ function buildSnapshot(raw: RawConfig, file: string, version: number): ConfigSna
       stripPrefix: r.stripPrefix,
       rewrite: r.rewrite,
       preserveHost: r.preserveHost,
+      retryable: r.retryable,
       rateLimits: r.rateLimits.map((l) => ({ ...l })),
     })),
   };

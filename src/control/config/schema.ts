@@ -6,6 +6,7 @@
  */
 import { Ajv, type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
 import type { KeyPath } from './loader.js';
+import { healthCheckSchema, outlierSchema, retrySchema, serviceLimitsSchema } from './schema-resilience.js';
 
 const NAME_RULE = '1-64 letters, digits, ".", "_" or "-", starting with a letter or digit';
 
@@ -48,6 +49,10 @@ const service = {
         keepAliveTimeoutMs: ms(4_000),
       },
     },
+    retry: retrySchema,
+    outlierDetection: outlierSchema,
+    limits: serviceLimitsSchema,
+    healthCheck: healthCheckSchema,
   },
 } as const;
 
@@ -77,6 +82,8 @@ const route = {
     stripPrefix: { type: 'boolean', default: false },
     rewrite: { type: ['string', 'null'], default: null },
     preserveHost: { type: 'boolean', default: false },
+    // Retry non-idempotent methods too (the upstream must tolerate duplicates).
+    retryable: { type: 'boolean', default: false },
     rateLimits: {
       type: 'array',
       maxItems: 4,

@@ -19,6 +19,8 @@
  * request's query string is forwarded as is.
  */
 import { isIP } from 'node:net';
+import type { HealthCheckConfig, OutlierConfig, RetryConfig, ServiceLimitsConfig } from '../../ipc/index.js';
+import { resilienceProblems } from './resilience-checks.js';
 import { parsePattern, type ParsedPattern, type ServerConfig } from '../../ipc/index.js';
 import { parseLimit } from '../../common/rate-limit/index.js';
 import type { KeyPath, Report } from './loader.js';
@@ -35,6 +37,7 @@ export interface RawRoute {
   stripPrefix: boolean;
   rewrite: string | null;
   preserveHost: boolean;
+  retryable: boolean;
   rateLimits: { requests: number; per: 's' | 'm' | 'h' | 'd' | number; burst?: number; key: string }[];
 }
 
@@ -45,6 +48,10 @@ export interface RawService {
   instances: { url: string; weight: number }[];
   timeouts: { connectMs: number; headersMs: number; bodyMs: number };
   pool: { connections: number; pipelining: number; keepAliveTimeoutMs: number };
+  retry: RetryConfig;
+  outlierDetection: OutlierConfig;
+  limits: ServiceLimitsConfig;
+  healthCheck: HealthCheckConfig;
 }
 
 /** The document after schema validation and defaults. */
@@ -76,6 +83,7 @@ export function checkConfig(raw: RawConfig, report: Report): void {
       const url = normalizeInstanceUrl(instance.url);
       if (url.reason !== undefined) report(['services', i, 'instances', j, 'url'], url.reason);
     });
+    resilienceProblems(service, ['services', i], report);
   });
   raw.server.trustedProxies.forEach((entry, i) => {
     const reason = checkCidr(entry);

@@ -5,6 +5,7 @@
  * awaits; errors become the JSON error body and an access-log line.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import {
   BadRequestError,
   GatewayError,
@@ -13,7 +14,7 @@ import {
   MetricsUnavailableError,
   RateLimitedError,
   MethodNotAllowedError,
-  NoHealthyUpstreamError,
+  StatusUnavailableError,
   PayloadTooLargeError,
   RouteNotFoundError,
   UriTooLongError,
@@ -21,7 +22,7 @@ import {
 import { methodLabel, statusClass, type DataPlaneMetrics, type Logger } from '../../telemetry/index.js';
 import { normalizePath, type RouteLookup } from '../router/index.js';
 import { limitKeyOf, rateLimitHeaders, type RateLimitAsk } from '../policies/index.js';
-import { ProxyExchange, upstreamRequestHeaders, type ExchangeOutcome } from '../upstream/index.js';
+import { UpstreamCall, upstreamRequestHeaders, type CallHooks, type ExchangeOutcome } from '../upstream/index.js';
 import { BodyLimit } from './body-limit.js';
 import { hostnameOf } from './client-host.js';
 import { requestIdFor } from './request-id.js';
@@ -41,9 +42,13 @@ interface LogFields {
   route: string | null;
   upstream: string | null;
   service: string | null;
+  /** Upstream tries made (0 when none was sent). */
+  tries: number;
 }
 
-const NO_ROUTE: LogFields = { route: null, upstream: null, service: null };
+const NO_ROUTE: LogFields = { route: null, upstream: null, service: null, tries: 0 };
+// RFC 9110 §9.2.2: repeating these has the same effect as sending them once.
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 // Route label for requests no route matched, and for the gateway's own endpoints.
 const UNMATCHED = '(none)';
 const RESERVED = '(gateway)';
@@ -61,6 +66,12 @@ interface Matched {
   readonly fields: LogFields;
 }
 
+/** Report a breaker event of `url` (an instance of `service`) to the primary. */
+export type OutlierReport = (service: string, url: string, event: 'eject' | 'recover') => void;
+
+/** The node status document, fetched through the primary; null when it did not answer. */
+export type StatusFn = () => Promise<unknown>;
+
 /** The node-wide metrics page, as text (fetched through the primary). */
 export type ScrapeFn = () => Promise<{ text: string; contentType: string }>;
 
@@ -75,13 +86,26 @@ export class GatewayHandler {
   readonly #slot: number;
   readonly #metrics: DataPlaneMetrics;
   readonly #scrape: ScrapeFn;
+  readonly #nodeStatus: StatusFn | null;
   readonly #rateLimit: RateLimitAsk;
+  readonly #callHooks: CallHooks;
   readonly status: NodeStatus;
   readonly #isDraining = () => this.#draining;
 
   constructor(
     table: RouteTable,
-    opts: { logger: Logger; accessLog: boolean; slot: number; metrics: DataPlaneMetrics; scrape: ScrapeFn; rateLimit: RateLimitAsk },
+    opts: {
+      logger: Logger;
+      accessLog: boolean;
+      slot: number;
+      metrics: DataPlaneMetrics;
+      scrape: ScrapeFn;
+      rateLimit: RateLimitAsk;
+      /** Tell the primary about a local ejection/recovery (null: standalone, keep it local). */
+      reportOutlier?: OutlierReport;
+      /** The node-wide status document (services, breaker state, limiter store). */
+      status?: StatusFn;
+    },
   ) {
     this.#table = table;
     this.#trusted = new TrustedProxies(table.snapshot.server.trustedProxies);
@@ -92,6 +116,24 @@ export class GatewayHandler {
     this.#metrics = opts.metrics;
     this.#scrape = opts.scrape;
     this.#rateLimit = opts.rateLimit;
+    this.#nodeStatus = opts.status ?? null;
+    const m = opts.metrics;
+    const report = opts.reportOutlier ?? null;
+    this.#callHooks = {
+      tryDone: (service, outcome, seconds) => {
+        m.upstreamTries.inc([service.name, outcome]);
+        m.upstreamDuration.observe([service.name], seconds);
+      },
+      retry: (service, result) => m.retries.inc([service.name, result]),
+      outlier: (service, endpoint, event) => {
+        m.outlierEvents.inc([service.name, event]);
+        opts.logger.warn(
+          { service: service.name, upstream: endpoint.authority, event, ejections: endpoint.outlier.ejections, ejectedUntil: endpoint.outlier.ejectedUntil || null },
+          event === 'eject' ? 'outlier detection ejected an upstream instance' : 'upstream instance recovered (half-open probe succeeded)',
+        );
+        report?.(service.name, endpoint.url, event);
+      },
+    };
     this.status = { workersUp: 0, workersWanted: 0, configVersion: table.snapshot.version };
   }
 
@@ -150,7 +192,7 @@ export class GatewayHandler {
     if (found.kind === 'not-found') throw new RouteNotFoundError();
     if (found.kind === 'method-not-allowed') throw new MethodNotAllowedError(found.allow);
     const { route, service } = found.store;
-    const fields: LogFields = { route: route.id, upstream: null, service: service.name };
+    const fields: LogFields = { route: route.id, upstream: null, service: service.name, tries: 0 };
     const ctx: Matched = { req, res, requestId, started, target, q, path, found, fields };
     if (route.rateLimits.length === 0) {
       this.#forward(ctx, null);
@@ -207,19 +249,12 @@ export class GatewayHandler {
     if (chunked) body = maxBody > 0 ? BodyLimit.wrap(req, maxBody) : req;
     else if (length !== undefined && length !== '0') body = req;
 
-    const endpoint = service.pick();
-    if (endpoint === null) {
-      this.#fail(req, res, requestId, started, new NoHealthyUpstreamError(service.name), fields, extra);
-      return;
-    }
-    fields.upstream = endpoint.authority;
-
     let upstreamPath: string;
     if (found.store.rewrite !== null) {
       upstreamPath = renderRewrite(found.store.rewrite, found.pattern.paramNames, found.params, found.wildcard);
     } else if (route.stripPrefix) upstreamPath = '/' + (found.wildcard ?? '');
     else upstreamPath = path;
-    upstreamPath = endpoint.basePath + upstreamPath + (q === -1 ? '' : target.slice(q));
+    if (q !== -1) upstreamPath += target.slice(q);
 
     const remoteAddress = req.socket.remoteAddress ?? '';
     const headers = upstreamRequestHeaders(req.rawHeaders, {
@@ -231,8 +266,13 @@ export class GatewayHandler {
       upstreamHost: route.preserveHost ? (req.headers.host ?? null) : null,
     });
     const via = this.#via;
-    const exchange = new ProxyExchange(req, res, {
-      endpoint,
+    new UpstreamCall(req, res, {
+      service,
+      retryable: route.retryable || IDEMPOTENT.has(method),
+      method,
+      path: upstreamPath,
+      headers,
+      body: body as Readable | null,
       requestId,
       via,
       closeConnection: this.#isDraining,
@@ -241,35 +281,39 @@ export class GatewayHandler {
         if (err instanceof PayloadTooLargeError) r.shouldKeepAlive = false;
         return sendError(r, err, requestId, via, extra);
       },
-      done: (outcome) => {
-        const m = this.#metrics;
-        const outcomeLabel = outcome.errorCode === null ? statusClass(outcome.status) : outcome.errorCode;
-        m.upstreamTries.inc([service.name, outcomeLabel]);
-        m.upstreamDuration.observe([service.name], (performance.now() - dispatched) / 1000);
-        this.#done(req, requestId, started, path, fields, outcome);
+      onEndpoint: (endpoint, tries) => {
+        fields.upstream = endpoint.authority;
+        fields.tries = tries;
       },
-    });
-    const dispatched = performance.now();
-    const accepted = endpoint.pool.dispatch(
-      {
-        path: upstreamPath,
-        method,
-        headers,
-        body: body as never,
-        headersTimeout: service.timeouts.headersMs,
-        bodyTimeout: service.timeouts.bodyMs,
-      },
-      exchange,
-    );
-    // false: the pool has no free connection now, so this request may queue (bounded).
-    if (!accepted) exchange.armQueueTimeout(service.timeouts.connectMs);
+      done: (outcome) => this.#done(req, requestId, started, path, fields, outcome),
+      hooks: this.#callHooks,
+    }).start();
   }
 
   /** `/health` (liveness), `/ready` (readiness) under the reserved prefix. */
   #reserved(req: IncomingMessage, res: ServerResponse, requestId: string, started: number, sub: string): void {
-    const fields: LogFields = { route: RESERVED, upstream: null, service: null };
-    if (sub !== '/health' && sub !== '/ready' && sub !== '/metrics') throw new RouteNotFoundError();
+    const fields: LogFields = { route: RESERVED, upstream: null, service: null, tries: 0 };
+    if (sub !== '/health' && sub !== '/ready' && sub !== '/metrics' && sub !== '/status') throw new RouteNotFoundError();
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new MethodNotAllowedError(['GET', 'HEAD']);
+    if (sub === '/status') {
+      const local = this.#localStatus();
+      const ask = this.#nodeStatus;
+      if (ask === null) {
+        const bytes = sendJson(res, 200, { status: 'standalone', worker: local }, requestId);
+        return this.#done(req, requestId, started, req.url ?? '', fields, { status: 200, bytes, errorCode: null });
+      }
+      ask().then(
+        (doc) => {
+          if (res.destroyed) return this.#done(req, requestId, started, '', fields, { status: 499, bytes: 0, errorCode: 'GW_CLIENT_CLOSED' });
+          if (doc === null || typeof doc !== 'object') {
+            return this.#fail(req, res, requestId, started, new StatusUnavailableError('the primary did not answer in time'), fields);
+          }
+          const bytes = sendJson(res, 200, { ...(doc as object), worker: local }, requestId);
+          this.#done(req, requestId, started, req.url ?? '', fields, { status: 200, bytes, errorCode: null });
+        },
+      ).catch((err: unknown) => this.#logger.error({ err, requestId }, 'answering a status request failed'));
+      return;
+    }
     if (sub === '/metrics') {
       this.#scrape().then(
         ({ text, contentType }) => {
@@ -305,6 +349,29 @@ export class GatewayHandler {
     this.#done(req, requestId, started, req.url ?? '', fields, { status, bytes, errorCode: null });
   }
 
+  /** This worker's own view: in-flight counts and its local breaker state. */
+  #localStatus(): unknown {
+    const now = Date.now();
+    return {
+      slot: this.#slot,
+      pid: process.pid,
+      configVersion: this.#table.snapshot.version,
+      services: [...this.#table.services.values()].map((s) => ({
+        name: s.name,
+        active: s.active,
+        pending: s.pending,
+        retriesActive: s.retriesActive,
+        panic: s.detector.panic(now),
+        endpoints: s.endpoints.map((e) => ({
+          url: e.url,
+          active: e.active,
+          breaker: e.outlier.ejectedUntil === 0 ? 'closed' : now < e.outlier.ejectedUntil ? 'open' : 'half-open',
+          healthy: e.outlier.healthy,
+        })),
+      })),
+    };
+  }
+
   #fail(
     req: IncomingMessage,
     res: ServerResponse,
@@ -333,6 +400,7 @@ export class GatewayHandler {
         path: q === -1 ? path : path.slice(0, q),
         route: f.route,
         upstream: f.upstream,
+        tries: f.tries,
         status: o.status,
         durationMs: Math.round((performance.now() - started) * 1000) / 1000,
         bytes: o.bytes,

@@ -3,7 +3,7 @@
  * (route config + upstream service + compiled rewrite). Built off to the side and
  * swapped in with one assignment, so a request sees either the old table or the new.
  */
-import type { ConfigSnapshot, RouteConfig } from '../../ipc/index.js';
+import type { ConfigSnapshot, EndpointState, RouteConfig } from '../../ipc/index.js';
 import { Router } from '../router/index.js';
 import { PoolSet, UpstreamService } from '../upstream/index.js';
 
@@ -50,6 +50,8 @@ export function renderRewrite(
 export class RouteTable {
   readonly snapshot: ConfigSnapshot;
   readonly router: Router<RouteTarget>;
+  /** The table's services by name. */
+  readonly services: ReadonlyMap<string, UpstreamService>;
 
   /** Build from `snapshot`, reusing `pools`; throws if the snapshot cannot be routed. */
   constructor(snapshot: ConfigSnapshot, pools: PoolSet) {
@@ -64,10 +66,16 @@ export class RouteTable {
         router.add(route, { route, service, rewrite: route.rewrite === null ? null : compileRewrite(route.rewrite) });
       }
       this.router = router;
+      this.services = services;
     } catch (err) {
       generation.rollback();
       throw err;
     }
     generation.commit();
+  }
+
+  /** Apply node-wide endpoint state pushed by the primary (unknown services are skipped). */
+  applyEndpointStates(states: Iterable<EndpointState>): void {
+    for (const st of states) this.services.get(st.service)?.applyShared(st.url, st);
   }
 }

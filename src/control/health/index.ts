@@ -1,0 +1,2 @@
+/** Active health checks run by the control thread. */
+export { HealthProber, statusExpected, type HealthChange } from './health-prober.js';

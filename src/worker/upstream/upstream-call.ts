@@ -1,0 +1,368 @@
+/**
+ * One client request proxied to a service: one or more tries (undici dispatches), each
+ * to an endpoint the balancer picks among those the breaker admits, streamed back to the
+ * client response with backpressure and never buffered whole.
+ *
+ * Retry rules (each must hold for another try):
+ *   - the request is retryable: an idempotent method, or a route marked `retryable`;
+ *   - nothing of the response went to the client yet (a try's 5xx that will be retried is
+ *     read and discarded, never forwarded), and no byte of the request body was read
+ *     (a streamed body cannot be replayed);
+ *   - the failure is one the service retries on (`retry.on`), attempts remain, the
+ *     deadline (`retry.totalTimeoutMs`) leaves time, fewer than `limits.maxRetries` retries
+ *     are in flight, and the retry budget admits it.
+ * The next try waits a full-jitter backoff, or the upstream's `Retry-After` when it sent
+ * one (a longer `Retry-After` than `backoff.maxMs` is not waited for: the response goes
+ * to the client), and goes to another instance when one is available.
+ *
+ * Failure rules: before response headers reached the client, a JSON error (504 for
+ * timeouts, 502 otherwise); after, the client connection is destroyed so a truncated
+ * body never looks complete; a client that goes away aborts the try in flight.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import {
+  GatewayError,
+  NoHealthyUpstreamError,
+  UpstreamOverloadedError,
+  UpstreamTimeoutError,
+} from '../../common/index.js';
+import type { RetryCondition } from '../../ipc/index.js';
+import { fullJitterBackoff, parseRetryAfter } from './backoff.js';
+import { retryConditionOf, upstreamError } from './upstream-error.js';
+import { UpstreamTry } from './upstream-try.js';
+import type { TryResult } from './outlier-detector.js';
+import type { UpstreamEndpoint, UpstreamService } from './upstream-service.js';
+
+/** How the request ended, for the access log. */
+export interface ExchangeOutcome {
+  /** Status sent to the client; 499 when the client went away first (nginx's convention). */
+  readonly status: number;
+  /** Response body bytes sent to the client. */
+  readonly bytes: number;
+  /** Error code when the gateway (not the upstream) produced the outcome. */
+  readonly errorCode: string | null;
+}
+
+/** Per-worker hooks shared by every call (metrics, breaker reports). */
+export interface CallHooks {
+  /** One try ended: `outcome` is a status class or an error code. */
+  tryDone(service: UpstreamService, outcome: string, seconds: number): void;
+  /** A retry was considered: `retried`, or why not (`budget`, `limit`). */
+  retry(service: UpstreamService, result: 'retried' | 'budget' | 'limit'): void;
+  /** The local breaker ejected or recovered an endpoint. */
+  outlier(service: UpstreamService, endpoint: UpstreamEndpoint, event: 'eject' | 'recover'): void;
+}
+
+/** What a call needs besides the request and response. */
+export interface CallOptions {
+  readonly service: UpstreamService;
+  /** Idempotent method or route marked retryable. */
+  readonly retryable: boolean;
+  readonly method: string;
+  /** Upstream path and query, without the endpoint's base path. */
+  readonly path: string;
+  readonly headers: string[];
+  readonly body: Readable | null;
+  readonly requestId: string;
+  readonly via: string;
+  /** Headers the gateway adds to the client response (rate-limit state), or null. */
+  readonly extraHeaders: Record<string, string> | null;
+  /** Ask the client to close the connection after this response (draining). */
+  readonly closeConnection: () => boolean;
+  /** Write a JSON error response (headers not yet sent); returns body bytes. */
+  readonly sendError: (res: ServerResponse, err: GatewayError) => number;
+  /** Every try's endpoint is reported here (the access log keeps the last). */
+  readonly onEndpoint: (endpoint: UpstreamEndpoint, tries: number) => void;
+  readonly done: (outcome: ExchangeOutcome) => void;
+  readonly hooks: CallHooks;
+}
+
+/** The lifetime of one proxied request across its tries. */
+export class UpstreamCall {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly opts: CallOptions;
+  readonly #started = Date.now();
+  readonly #tried: UpstreamEndpoint[] = [];
+  #current: UpstreamTry | null = null;
+  #retrying = false;
+  #backoffTimer: NodeJS.Timeout | null = null;
+  #clientGone = false;
+  #admitted = false;
+  #settled = false;
+  #status = 0;
+  #bytes = 0;
+  #resume: (() => void) | null = null;
+  readonly #queued: boolean;
+  readonly #onDrain = () => this.#resume?.();
+  readonly #onClose = () => {
+    if (this.#settled || this.res.writableFinished) return;
+    this.#clientGone = true;
+    if (this.#current !== null) this.#current.abort(new Error('client disconnected'));
+    else this.#finish('GW_CLIENT_CLOSED', 499);
+  };
+
+  constructor(req: IncomingMessage, res: ServerResponse, opts: CallOptions) {
+    this.req = req;
+    this.res = res;
+    this.opts = opts;
+    res.on('close', this.#onClose); // removed in #finish; `once` would allocate a wrapper
+    // A pipelined request queued behind another never sees its `res` close when the
+    // client leaves; for those (only), the socket's close is the signal.
+    this.#queued = (req.socket as { _httpMessage?: unknown })._httpMessage !== res;
+    if (this.#queued) req.socket.once('close', this.#onClose);
+  }
+
+  /** Whether the client went away. */
+  get clientGone(): boolean {
+    return this.#clientGone;
+  }
+
+  /** Admit the request against the service's limits and send the first try. */
+  start(): void {
+    const { service } = this.opts;
+    const max = service.limits.maxRequests;
+    if (max > 0 && service.active >= max) {
+      this.#fail(new UpstreamOverloadedError(service.name, 'maxRequests', max));
+      return;
+    }
+    service.active++;
+    this.#admitted = true;
+    service.budget.recordRequest(this.#started);
+    this.#try();
+  }
+
+  #try(): void {
+    this.#backoffTimer = null;
+    const { service } = this.opts;
+    const now = Date.now();
+    const endpoint = service.pick(now, this.#tried.length === 0 ? null : this.#tried);
+    if (endpoint === null) {
+      this.#fail(new NoHealthyUpstreamError(service.name));
+      return;
+    }
+    const maxPending = service.limits.maxPendingRequests;
+    if (maxPending > 0 && service.pending >= maxPending) {
+      this.#fail(new UpstreamOverloadedError(service.name, 'maxPendingRequests', maxPending));
+      return;
+    }
+    this.#tried.push(endpoint);
+    this.opts.onEndpoint(endpoint, this.#tried.length);
+    service.detector.tryStarted(endpoint.outlier, now);
+    const t = new UpstreamTry(this, endpoint);
+    this.#current = t;
+    const retry = service.retry;
+    let headersTimeout = retry.perTryTimeoutMs > 0 ? retry.perTryTimeoutMs : service.timeouts.headersMs;
+    if (retry.totalTimeoutMs > 0) headersTimeout = Math.max(1, Math.min(headersTimeout, this.#started + retry.totalTimeoutMs - now));
+    const accepted = endpoint.pool.dispatch(
+      {
+        path: endpoint.basePath + this.opts.path,
+        method: this.opts.method,
+        headers: this.opts.headers,
+        body: this.opts.body as never,
+        headersTimeout,
+        bodyTimeout: service.timeouts.bodyMs,
+      },
+      t,
+    );
+    // false: the pool has no free connection now, so this try may queue (bounded).
+    if (!accepted) t.armQueueTimeout(service.timeouts.connectMs);
+  }
+
+  /** A try's response headers arrived: retry (discarding it), or start the client response. */
+  headers(t: UpstreamTry, status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): 'retry' | 'stream' {
+    this.#record(t, status >= 500 ? (status === 502 || status === 503 || status === 504 ? 'gateway-failure' : '5xx') : 'success');
+    if (status >= 500 && this.#retryOn(status)) {
+      const wait = this.#retryAfter(rawHeaders);
+      if (wait !== -1 && this.#admitRetry()) {
+        t.retryDelay = wait;
+        return 'retry';
+      }
+    }
+    this.#status = status;
+    this.#resume = resume;
+    const res = this.res;
+    const extra = this.opts.extraHeaders;
+    const headers = t.clientHeaders(rawHeaders);
+    if (extra !== null) {
+      // The gateway's rate-limit fields replace any the upstream sent.
+      for (let i = headers.length - 2; i >= 0; i -= 2) {
+        if (headers[i]!.toLowerCase() in extra) headers.splice(i, 2);
+      }
+      for (const name in extra) headers.push(name, extra[name]!);
+    }
+    // Draining: Node then sends `Connection: close` and closes the socket after this response.
+    if (this.opts.closeConnection()) res.shouldKeepAlive = false;
+    res.writeHead(status, statusText, headers);
+    return 'stream';
+  }
+
+  /** A chunk of the response being streamed; false asks undici to pause. */
+  data(chunk: Buffer): boolean {
+    this.#bytes += chunk.length;
+    const ok = this.res.write(chunk);
+    if (!ok) this.res.once('drain', this.#onDrain);
+    return ok;
+  }
+
+  /** The streamed response is complete. */
+  complete(t: UpstreamTry, seconds: number): void {
+    this.#tryEnded(t, this.#status, seconds, null);
+    this.res.end();
+    this.#finish(null);
+  }
+
+  /** A discarded response ended (or broke): send the retry after its delay. */
+  retryLater(t: UpstreamTry, seconds: number, status: number): void {
+    this.#tryEnded(t, status, seconds, null);
+    this.#schedule(t.retryDelay);
+  }
+
+  /** The pool had no connection for this try in time. */
+  queueExpired(t: UpstreamTry, ms: number): void {
+    this.#tryEnded(t, 0, 0, 'GW_UPSTREAM_TIMEOUT');
+    this.#fail(new UpstreamTimeoutError('connect', new Error(`no pooled connection became free within ${ms} ms`)));
+  }
+
+  /** A try failed with a network error, a timeout or a body error. */
+  error(t: UpstreamTry, err: Error, seconds: number): void {
+    if (this.#settled) return;
+    if (this.#clientGone) {
+      this.#tryEnded(t, 499, seconds, 'GW_CLIENT_CLOSED');
+      this.#finish('GW_CLIENT_CLOSED', 499);
+      return;
+    }
+    const gwErr = upstreamError(err);
+    this.#tryEnded(t, gwErr.status, seconds, gwErr.code);
+    if (this.res.headersSent) {
+      // Too late for an error response: cut the connection so the client sees a failure.
+      this.res.destroy(err);
+      this.#finish(gwErr.code, this.#status);
+      return;
+    }
+    const condition = retryConditionOf(err);
+    if (condition !== null) this.#record(t, 'gateway-failure');
+    if (condition !== null && this.#retryOn(condition) && this.#admitRetry()) {
+      this.#schedule(-2);
+      return;
+    }
+    this.#fail(gwErr);
+  }
+
+  /** Pending-queue accounting of the service (a try waiting for a pooled connection). */
+  pendingDelta(d: 1 | -1): void {
+    this.opts.service.pending += d;
+  }
+
+  #record(t: UpstreamTry, result: TryResult): void {
+    const { service } = this.opts;
+    const event = service.detector.record(t.endpoint.outlier, result, Date.now());
+    if (event === null) return;
+    service.refreshImpaired();
+    this.opts.hooks.outlier(service, t.endpoint, event);
+  }
+
+  #tryEnded(t: UpstreamTry, status: number, seconds: number, errorCode: string | null): void {
+    if (this.#current === t) this.#current = null;
+    t.endpoint.active--;
+    if (this.#retrying) {
+      this.#retrying = false;
+      this.opts.service.retriesActive--;
+    }
+    this.opts.hooks.tryDone(this.opts.service, errorCode ?? statusClassOf(status), seconds);
+  }
+
+  #retryOn(condition: RetryCondition): boolean {
+    const { service, retryable, body } = this.opts;
+    if (!retryable || this.#tried.length > service.retry.attempts) return false;
+    // A request body that started streaming upstream cannot be sent again.
+    if (body !== null && (body !== (this.req as Readable) || this.req.readableDidRead)) return false;
+    return service.retry.on.includes(condition);
+  }
+
+  /** -1 when the upstream asks for a longer pause than we hold a client; else the wait (or -2: backoff). */
+  #retryAfter(rawHeaders: Buffer[]): number {
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i]!;
+      if (name.length !== 11 || name.toString('latin1').toLowerCase() !== 'retry-after') continue;
+      const ms = parseRetryAfter(rawHeaders[i + 1]!.toString('latin1'), Date.now());
+      if (ms === null) return -2;
+      return ms > this.opts.service.retry.backoff.maxMs ? -1 : ms;
+    }
+    return -2;
+  }
+
+  #admitRetry(): boolean {
+    const { service, hooks } = this.opts;
+    const now = Date.now();
+    const total = service.retry.totalTimeoutMs;
+    if (total > 0 && now - this.#started >= total) return false;
+    if (service.retriesActive >= service.limits.maxRetries) {
+      hooks.retry(service, 'limit');
+      return false;
+    }
+    if (!service.budget.tryRetry(now)) {
+      hooks.retry(service, 'budget');
+      return false;
+    }
+    hooks.retry(service, 'retried');
+    return true;
+  }
+
+  /** Send the next try after `delay` ms (-2: the computed backoff). */
+  #schedule(delay: number): void {
+    const { service } = this.opts;
+    this.#retrying = true;
+    service.retriesActive++;
+    const backoff = service.retry.backoff;
+    const wait = delay >= 0 ? delay : fullJitterBackoff(this.#tried.length - 1, backoff.baseMs, backoff.maxMs);
+    const total = service.retry.totalTimeoutMs;
+    if (total > 0 && Date.now() + wait - this.#started >= total) {
+      // The wait would outlive the deadline: fail now with what the last try proved.
+      this.#retrying = false;
+      service.retriesActive--;
+      this.#fail(new UpstreamTimeoutError('headers', new Error(`retry deadline of ${total} ms reached`)));
+      return;
+    }
+    if (wait === 0) setImmediate(() => this.#afterBackoff());
+    else this.#backoffTimer = setTimeout(() => this.#afterBackoff(), wait);
+  }
+
+  #afterBackoff(): void {
+    this.#backoffTimer = null;
+    if (this.#settled) return;
+    if (this.#clientGone) {
+      this.#finish('GW_CLIENT_CLOSED', 499);
+      return;
+    }
+    this.#try();
+  }
+
+  #fail(err: GatewayError): void {
+    this.#bytes = this.opts.sendError(this.res, err);
+    this.#status = err.status;
+    // A request body the upstream never consumed must not be left half-read.
+    if (!this.req.complete) this.req.resume();
+    this.#finish(err.code);
+  }
+
+  #finish(errorCode: string | null, status = this.#status): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    if (this.#backoffTimer !== null) (clearTimeout(this.#backoffTimer), (this.#backoffTimer = null));
+    if (this.#retrying) {
+      this.#retrying = false;
+      this.opts.service.retriesActive--;
+    }
+    if (this.#admitted) this.opts.service.active--;
+    this.res.off('close', this.#onClose);
+    if (this.#queued) this.req.socket.off('close', this.#onClose);
+    this.opts.done({ status, bytes: this.#bytes, errorCode });
+  }
+}
+
+const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
+function statusClassOf(status: number): string {
+  return CLASSES[Math.floor(status / 100) - 1] ?? `${Math.floor(status / 100)}xx`;
+}

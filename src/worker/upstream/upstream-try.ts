@@ -1,0 +1,119 @@
+/**
+ * One try of an UpstreamCall: the undici dispatch handler for one request to one
+ * endpoint. It forwards undici's events to its call, which owns the client response;
+ * a try whose response will be retried reads and discards that response instead.
+ * The legacy handler interface is used on purpose: it is undici's native one, so no
+ * wrapper object is allocated per request.
+ */
+import type { Dispatcher } from 'undici';
+import { clientResponseHeaders } from './forward-headers.js';
+import type { UpstreamCall } from './upstream-call.js';
+import type { UpstreamEndpoint } from './upstream-service.js';
+
+/** Dispatch handler of one try. */
+export class UpstreamTry implements Dispatcher.DispatchHandler {
+  readonly endpoint: UpstreamEndpoint;
+  /** Wait before the retry this try's response asked for (-2: computed backoff). */
+  retryDelay = -2;
+  readonly #call: UpstreamCall;
+  readonly #started = performance.now();
+  #abort: ((err?: Error) => void) | null = null;
+  #abortWanted: Error | null = null;
+  #discarding = false;
+  #discarded = 0;
+  #status = 0;
+  #ended = false;
+  #queueTimer: NodeJS.Timeout | null = null;
+  #pending = false;
+
+  constructor(call: UpstreamCall, endpoint: UpstreamEndpoint) {
+    this.#call = call;
+    this.endpoint = endpoint;
+    endpoint.active++;
+  }
+
+  /** Abort this try (now, or as soon as it has a connection). */
+  abort(err: Error): void {
+    if (this.#ended) return;
+    if (this.#abort !== null) this.#abort(err);
+    else {
+      this.#abortWanted = err;
+      // Still queued: nothing will call us until a connection frees up; end it now.
+      if (this.#pending) this.#end(() => this.#call.error(this, err, this.#seconds()));
+    }
+  }
+
+  /**
+   * The pool was saturated when this try was dispatched, so it may wait in undici's
+   * queue, where no undici timeout runs yet. Bound that wait: after `ms` without a
+   * connection the client gets a 504 and the request is dropped when its turn comes.
+   */
+  armQueueTimeout(ms: number): void {
+    if (this.#abort !== null || this.#ended) return;
+    this.#pending = true;
+    this.#call.pendingDelta(1);
+    this.#queueTimer = setTimeout(() => {
+      this.#queueTimer = null;
+      if (this.#abort !== null || this.#ended) return;
+      this.#end(() => this.#call.queueExpired(this, ms));
+    }, ms);
+  }
+
+  /** Response headers for the client (hop-by-hop stripped, Via and request id set). */
+  clientHeaders(rawHeaders: Buffer[]): string[] {
+    return clientResponseHeaders(rawHeaders, this.#call.opts.requestId, this.#call.opts.via);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort;
+    this.#leaveQueue();
+    if (this.#ended) abort(new Error('try already ended (queue timeout)'));
+    else if (this.#abortWanted !== null || this.#call.clientGone) abort(this.#abortWanted ?? new Error('client disconnected'));
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (this.#ended || statusCode < 200) return true; // 1xx: Node answers 100-continue itself; drop others
+    this.#status = statusCode;
+    this.#discarding = this.#call.headers(this, statusCode, rawHeaders, resume, statusText) === 'retry';
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#ended) return true;
+    if (!this.#discarding) return this.#call.data(chunk);
+    this.#discarded += chunk.length;
+    // Not worth reading a large error body just to keep the connection: drop it.
+    if (this.#discarded > 64 * 1024) this.#abort?.(new Error('discarded response too large'));
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.#ended) return;
+    if (this.#discarding) this.#end(() => this.#call.retryLater(this, this.#seconds(), this.#status));
+    else this.#end(() => this.#call.complete(this, this.#seconds()));
+  }
+
+  onError(err: Error): void {
+    if (this.#ended) return;
+    if (this.#discarding) this.#end(() => this.#call.retryLater(this, this.#seconds(), this.#status));
+    else this.#end(() => this.#call.error(this, err, this.#seconds()));
+  }
+
+  #seconds(): number {
+    return (performance.now() - this.#started) / 1000;
+  }
+
+  #leaveQueue(): void {
+    if (this.#queueTimer !== null) (clearTimeout(this.#queueTimer), (this.#queueTimer = null));
+    if (this.#pending) {
+      this.#pending = false;
+      this.#call.pendingDelta(-1);
+    }
+  }
+
+  #end(then: () => void): void {
+    this.#ended = true;
+    this.#leaveQueue();
+    then();
+  }
+}

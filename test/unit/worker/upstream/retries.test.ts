@@ -1,0 +1,219 @@
+/**
+ * Retries, resource limits and the breaker on the real proxy path (in-process gateway,
+ * real sockets, upstreams that fail on demand). Pins: which failures are retried, that a
+ * retry lands on another instance, that POST and started responses are never retried,
+ * Retry-After, the budget's amplification bound, the 503s of resource limits, and
+ * ejection → half-open → recovery and panic.
+ */
+import t from 'tap';
+import { Agent, request } from 'undici';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startInProcess } from '../../../helpers/in-process-gateway.js';
+import { route, service, snapshot } from '../../../helpers/snapshot.js';
+import { startUpstream, echo, type TestUpstream } from '../../../helpers/upstream.js';
+import { freePort, sleep } from '../../../helpers/net.js';
+
+const agent = new Agent({ keepAliveTimeout: 1000 });
+t.teardown(() => agent.close());
+
+async function call(url: string, opts: Parameters<typeof request>[1] = {}) {
+  const res = await request(url, { dispatcher: agent, ...opts });
+  const text = await res.body.text();
+  return { status: res.statusCode, headers: res.headers, text };
+}
+
+const status = (code: number, headers: Record<string, string> = {}) => (_req: IncomingMessage, res: ServerResponse) => {
+  res.writeHead(code, { 'content-type': 'text/plain', ...headers });
+  res.end(`status ${code}`);
+};
+
+async function upstreams(t: { teardown(fn: () => unknown): void }, ...handlers: ((req: IncomingMessage, res: ServerResponse) => void)[]): Promise<TestUpstream[]> {
+  const ups = await Promise.all(handlers.map((h) => startUpstream(h)));
+  t.teardown(() => Promise.all(ups.map((u) => u.close())));
+  return ups;
+}
+
+t.test('a connect failure is retried on the other instance (default policy)', async (t) => {
+  const dead = `http://127.0.0.1:${await freePort()}`;
+  const [ok] = await upstreams(t, echo);
+  const gw = await startInProcess(snapshot([service('s', [dead, ok!.url])], [route('r', ['/*'], 's')]));
+  t.teardown(() => gw.close());
+  for (let i = 0; i < 4; i++) t.equal((await call(`${gw.url}/x`)).status, 200, `request ${i}`);
+  t.equal(ok!.seen.length, 4, 'every request ended on the live instance');
+  const retried = gw.logs.filter((l) => l.route === 'r' && l.tries === 2);
+  t.ok(retried.length >= 1, 'the ones that met the dead instance first took 2 tries');
+  t.match(gw.logs.find((l) => l.route === 'r' && l.tries === 2), { upstream: ok!.url.slice(7), status: 200 });
+});
+
+t.test('configured statuses are retried for idempotent methods only; retryable routes opt in', async (t) => {
+  const [bad, good] = await upstreams(t, status(503), echo);
+  const svc = service('s', [bad!.url, good!.url], { retry: { on: [503] }, loadBalancer: 'round-robin', outlierDetection: { enabled: false } });
+  const gw = await startInProcess(snapshot([svc], [route('r', ['/r/*'], 's'), route('w', ['/w/*'], 's', { retryable: true })]));
+  t.teardown(() => gw.close());
+  // Round robin starts at the bad instance, and alternates.
+  let r = await call(`${gw.url}/r/get`);
+  t.equal(r.status, 200, 'GET: 503 from the first instance, 200 from the retry');
+  t.equal(bad!.seen.length, 1);
+  t.equal(good!.seen.length, 1);
+  r = await call(`${gw.url}/r/skip`); // lands on good: no retry needed
+  t.equal(r.status, 200);
+  r = await call(`${gw.url}/r/post`, { method: 'POST', body: 'x' });
+  t.equal(r.status, 503, 'POST is not retried: the 503 reaches the client');
+  t.equal(r.text, 'status 503', 'with the upstream body');
+  t.equal(good!.seen.length, 2, 'the other instance never saw the POST');
+  await call(`${gw.url}/r/skip`);
+  r = await call(`${gw.url}/w/post`, { method: 'POST' });
+  t.equal(r.status, 200, 'a POST without a body on a retryable route is retried');
+  t.equal(good!.seen.at(-1)!.url, '/w/post');
+});
+
+t.test('a request whose body was streamed upstream is not retried', async (t) => {
+  // The instance reads the whole body, then fails: the body cannot be replayed.
+  const [reader, good] = await upstreams(
+    t,
+    (req, res) => {
+      req.resume();
+      req.on('end', () => status(503)(req, res));
+    },
+    echo,
+  );
+  const svc = service('s', [reader!.url, good!.url], { retry: { on: [503] }, outlierDetection: { enabled: false } });
+  const gw = await startInProcess(snapshot([svc], [route('w', ['/*'], 's', { retryable: true })]));
+  t.teardown(() => gw.close());
+  const r = await call(`${gw.url}/put`, { method: 'PUT', body: 'payload' });
+  t.equal(r.status, 503);
+  t.equal(good!.seen.length, 0, 'no second try with a consumed body');
+});
+
+t.test('never a retry once the response started: a reset mid-body cuts the client', async (t) => {
+  const [midway, good] = await upstreams(
+    t,
+    (_req, res) => {
+      res.writeHead(200, { 'content-length': '100' });
+      res.write('partial');
+      setTimeout(() => res.socket?.destroy(), 20);
+    },
+    echo,
+  );
+  const svc = service('s', [midway!.url, good!.url], { retry: { on: ['reset', 'connect-failure', 'timeout', 502] }, outlierDetection: { enabled: false } });
+  const gw = await startInProcess(snapshot([svc], [route('r', ['/*'], 's')]));
+  t.teardown(() => gw.close());
+  const res = await request(`${gw.url}/x`, { dispatcher: agent });
+  t.equal(res.statusCode, 200, 'headers were already forwarded');
+  await t.rejects(res.body.text(), 'the truncated body fails on the client');
+  t.equal(good!.seen.length, 0, 'and no second try was made');
+});
+
+t.test('per-try timeout moves a hung try to another instance', async (t) => {
+  const [hang, good] = await upstreams(t, () => {}, echo);
+  const svc = service('s', [hang!.url, good!.url], { retry: { on: ['timeout'], perTryTimeoutMs: 150 }, outlierDetection: { enabled: false } });
+  const gw = await startInProcess(snapshot([svc], [route('r', ['/*'], 's')]));
+  t.teardown(() => gw.close());
+  const r = await call(`${gw.url}/slow`);
+  t.equal(r.status, 200);
+  t.equal(hang!.seen.length, 1);
+  t.equal(good!.seen.length, 1);
+});
+
+t.test('Retry-After: honoured when short, passed to the client when longer than backoff.maxMs', async (t) => {
+  let mode = '0';
+  const [bad, good] = await upstreams(t, (req, res) => status(503, { 'retry-after': mode })(req, res), echo);
+  const svc = service('s', [bad!.url, good!.url], { retry: { on: [503], backoff: { baseMs: 1, maxMs: 1000 } }, outlierDetection: { enabled: false } });
+  const gw = await startInProcess(snapshot([svc], [route('r', ['/*'], 's')]));
+  t.teardown(() => gw.close());
+  let r = await call(`${gw.url}/a`);
+  t.equal(r.status, 200, 'Retry-After: 0 → retried');
+  await call(`${gw.url}/skip`);
+  mode = '120';
+  r = await call(`${gw.url}/b`);
+  t.equal(r.status, 503, 'Retry-After: 120 s is longer than we hold a client');
+  t.equal(r.headers['retry-after'], '120', 'the upstream hint reaches the client');
+});
+
+t.test('the retry budget caps amplification under a failing upstream', async (t) => {
+  const [bad] = await upstreams(t, status(503));
+  const svc = service('s', [bad!.url], {
+    retry: { attempts: 3, on: [503], backoff: { baseMs: 1, maxMs: 2 }, budget: { percent: 20, minPerSecond: 0 } },
+    limits: { maxRetries: 1000 },
+    outlierDetection: { enabled: false },
+  });
+  const gw = await startInProcess(snapshot([svc], [route('r', ['/*'], 's')]));
+  t.teardown(() => gw.close());
+  const clients = 200;
+  for (let i = 0; i < clients; i += 20) {
+    await Promise.all(Array.from({ length: 20 }, () => call(`${gw.url}/x`)));
+  }
+  const upstreamRequests = bad!.seen.length;
+  t.comment(`client requests ${clients}, upstream requests ${upstreamRequests} (${(upstreamRequests / clients).toFixed(3)}×)`);
+  t.ok(upstreamRequests <= clients * 1.2, `upstream requests ≤ (1 + 20 %) × client requests (${upstreamRequests})`);
+  t.ok(upstreamRequests > clients, 'retries did happen within the budget');
+  const refused = gw.logs.filter((l) => l.route === 'r' && l.tries === 1).length;
+  t.ok(refused >= clients - 40, 'most requests were answered without a retry once the budget was spent');
+});
+
+t.test('resource limits answer 503 GW_UPSTREAM_OVERLOADED at once', async (t) => {
+  const [slow] = await upstreams(t, (req, res) => setTimeout(() => echo(req, res), 300));
+  const svc = service('s', [slow!.url], { limits: { maxRequests: 2 } });
+  const gw = await startInProcess(snapshot([svc], [route('r', ['/*'], 's')]));
+  t.teardown(() => gw.close());
+  const results = await Promise.all(Array.from({ length: 4 }, (_, i) => call(`${gw.url}/${i}`)));
+  const statuses = results.map((r) => r.status).sort();
+  t.same(statuses, [200, 200, 503, 503]);
+  const over = results.find((r) => r.status === 503)!;
+  t.equal(JSON.parse(over.text).error.code, 'GW_UPSTREAM_OVERLOADED');
+  t.equal(slow!.seen.length, 2, 'refused requests never reached the upstream');
+  t.equal((await call(`${gw.url}/after`)).status, 200, 'capacity comes back when requests finish');
+});
+
+t.test('ejection, half-open probe and recovery', async (t) => {
+  let failing = true;
+  const [flaky, good] = await upstreams(t, (req, res) => (failing ? status(500) : echo)(req, res), echo);
+  const svc = service('s', [flaky!.url, good!.url], {
+    retry: { attempts: 0 },
+    outlierDetection: { consecutive5xx: 3, baseEjectionMs: 400, maxEjectionPercent: 50 },
+  });
+  const gw = await startInProcess(snapshot([svc], [route('r', ['/*'], 's')]));
+  t.teardown(() => gw.close());
+  for (let i = 0; i < 6; i++) await call(`${gw.url}/${i}`);
+  t.equal(flaky!.seen.length, 3, 'three 500s in a row eject the instance');
+  for (let i = 0; i < 10; i++) t.equal((await call(`${gw.url}/e${i}`)).status, 200);
+  t.equal(flaky!.seen.length, 3, 'ejected: no traffic');
+  t.match(gw.logs.find((l) => l.msg === 'outlier detection ejected an upstream instance'), { event: 'eject', ejections: 1 });
+  await sleep(450);
+  // Half-open: the next requests include one probe, which still fails → re-ejected for 2 × base.
+  for (let i = 0; i < 4; i++) await call(`${gw.url}/p${i}`);
+  t.equal(flaky!.seen.length, 4, 'exactly one probe in half-open');
+  failing = false;
+  for (let i = 0; i < 6; i++) await call(`${gw.url}/q${i}`);
+  t.equal(flaky!.seen.length, 4, 'a failed probe re-ejects (now for 800 ms)');
+  await sleep(850);
+  for (let i = 0; i < 6; i++) await call(`${gw.url}/r${i}`);
+  t.ok(flaky!.seen.length >= 6, 'the successful probe closed the breaker: traffic is balanced again');
+  t.ok(gw.logs.some((l) => l.event === 'recover'), 'recovery logged');
+});
+
+t.test('panic mode routes to every instance when too few are available; without it, 503', async (t) => {
+  const [a, b] = await upstreams(t, status(500), status(500));
+  const mk = (panicThresholdPercent: number) =>
+    service('s', [a!.url, b!.url], {
+      retry: { attempts: 0 },
+      outlierDetection: { consecutive5xx: 1, baseEjectionMs: 60_000, maxEjectionPercent: 100, panicThresholdPercent },
+    });
+  const gw = await startInProcess(snapshot([mk(50)], [route('r', ['/*'], 's')]));
+  t.teardown(() => gw.close());
+  await call(`${gw.url}/1`);
+  await call(`${gw.url}/2`);
+  const before = a!.seen.length + b!.seen.length;
+  t.equal(before, 2, 'both instances ejected after one 500 each');
+  const r = await call(`${gw.url}/3`);
+  t.equal(r.status, 500, 'panic: the request still goes to an (ejected) instance');
+  t.equal(a!.seen.length + b!.seen.length, 3);
+
+  const strict = await startInProcess(snapshot([mk(0)], [route('r', ['/*'], 's')]));
+  t.teardown(() => strict.close());
+  await call(`${strict.url}/1`);
+  await call(`${strict.url}/2`);
+  const dark = await call(`${strict.url}/3`);
+  t.equal(dark.status, 503, 'panic disabled: nothing to send to');
+  t.equal(JSON.parse(dark.text).error.code, 'GW_NO_UPSTREAM');
+});
