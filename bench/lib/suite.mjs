@@ -111,7 +111,7 @@ async function runTargets(suite, settings, processes, log, started, upstreamPort
     const num = byName.get(c.numerator)?.summary;
     const den = byName.get(c.denominator)?.summary;
     const ratio = num && den && den.rps > 0 ? num.rps / den.rps : null;
-    return { ...c, ratio, met: ratio === null ? null : ratio >= c.goal };
+    return { ...c, ratio, met: ratio === null || c.goal === null ? null : ratio >= c.goal };
   });
 
   return {
