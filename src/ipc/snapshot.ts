@@ -42,6 +42,8 @@ export interface ServiceConfig {
   readonly instances: readonly InstanceConfig[];
   readonly timeouts: ServiceTimeouts;
   readonly pool: PoolConfig;
+  /** Node-wide limits shared by every route of the service. */
+  readonly rateLimits: readonly RateLimitConfig[];
   readonly retry: RetryConfig;
   readonly outlierDetection: OutlierConfig;
   readonly limits: ServiceLimitsConfig;
@@ -68,7 +70,9 @@ export interface RouteConfig {
   readonly preserveHost: boolean;
   /** Retry this route's requests whatever their method (default: idempotent methods only). */
   readonly retryable: boolean;
-  /** Node-wide limits; a request must pass all of them. */
+  /** Which rate-limit header families responses carry. */
+  readonly rateLimitHeaders: 'both' | 'ietf' | 'legacy' | 'none';
+  /** Node-wide limits; a request must pass all of them (and its service's). */
   readonly rateLimits: readonly RateLimitConfig[];
 }
 

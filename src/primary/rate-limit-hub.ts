@@ -12,7 +12,8 @@ import { PROTOCOL_VERSION, type RateLimitCheck, type RateLimitVerdict, type ToWo
 
 /** Checks as sent by a worker, or null when the message is malformed. */
 function validChecks(checks: unknown): RateLimitCheck[] | null {
-  if (!Array.isArray(checks) || checks.length > 4) return null;
+  // A route's 4 limits plus its service's 4.
+  if (!Array.isArray(checks) || checks.length > 8) return null;
   for (const c of checks) {
     if (typeof c !== 'object' || c === null) return null;
     const { key, limit } = c as { key?: unknown; limit?: unknown };

@@ -15,6 +15,7 @@ export function service(name: string, urls: string[], over: DeepPartial<ServiceC
     ...over,
     timeouts: { connectMs: 2_000, headersMs: 5_000, bodyMs: 5_000, ...over.timeouts },
     pool: { connections: 16, pipelining: 1, keepAliveTimeoutMs: 4_000, ...over.pool },
+    rateLimits: (over.rateLimits ?? []) as ServiceConfig['rateLimits'],
     retry: {
       attempts: 1,
       on: ['connect-failure'],
@@ -51,7 +52,7 @@ export function service(name: string, urls: string[], over: DeepPartial<ServiceC
 
 /** A route with defaults filled in. */
 export function route(id: string, paths: string[], serviceName: string, over: Partial<RouteConfig> = {}): RouteConfig {
-  return { id, paths, methods: [], hosts: [], priority: 0, service: serviceName, stripPrefix: false, rewrite: null, preserveHost: false, retryable: false, rateLimits: [], ...over };
+  return { id, paths, methods: [], hosts: [], priority: 0, service: serviceName, stripPrefix: false, rewrite: null, preserveHost: false, retryable: false, rateLimitHeaders: 'both', rateLimits: [], ...over };
 }
 
 /** A snapshot listening on 127.0.0.1:0. */

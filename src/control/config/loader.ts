@@ -146,6 +146,7 @@ function buildSnapshot(raw: RawConfig, file: string, version: number): ConfigSna
       instances: svc.instances.map((i) => ({ url: normalizeInstanceUrl(i.url).url!, weight: i.weight })),
       timeouts: { ...svc.timeouts },
       pool: { ...svc.pool },
+      rateLimits: svc.rateLimits.map((l) => ({ ...l })),
       retry: structuredClone(svc.retry),
       outlierDetection: structuredClone(svc.outlierDetection),
       limits: { ...svc.limits },
@@ -162,6 +163,7 @@ function buildSnapshot(raw: RawConfig, file: string, version: number): ConfigSna
       rewrite: r.rewrite,
       preserveHost: r.preserveHost,
       retryable: r.retryable,
+      rateLimitHeaders: r.rateLimitHeaders,
       rateLimits: r.rateLimits.map((l) => ({ ...l })),
     })),
   };

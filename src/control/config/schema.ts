@@ -22,6 +22,28 @@ const instance = {
   },
 } as const;
 
+/** A list of node-wide rate limits (routes and services). */
+const rateLimitsSchema = {
+  type: 'array',
+  maxItems: 4,
+  default: [],
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['requests', 'per', 'key'],
+    properties: {
+      requests: { type: 'integer', minimum: 1 },
+      per: { anyOf: [{ enum: ['s', 'm', 'h', 'd'] }, { type: 'number', exclusiveMinimum: 0 }] },
+      burst: { type: 'integer', minimum: 1 },
+      key: {
+        type: 'string',
+        pattern: '^(ip|header:[A-Za-z0-9!#$%&\'*+.^_`|~-]+)$',
+        description: '"ip" or "header:<name>"',
+      },
+    },
+  },
+} as const;
+
 const service = {
   type: 'object',
   additionalProperties: false,
@@ -49,6 +71,8 @@ const service = {
         keepAliveTimeoutMs: ms(4_000),
       },
     },
+    // Limits shared by every route of the service (one bucket set per service).
+    rateLimits: rateLimitsSchema,
     retry: retrySchema,
     outlierDetection: outlierSchema,
     limits: serviceLimitsSchema,
@@ -84,26 +108,9 @@ const route = {
     preserveHost: { type: 'boolean', default: false },
     // Retry non-idempotent methods too (the upstream must tolerate duplicates).
     retryable: { type: 'boolean', default: false },
-    rateLimits: {
-      type: 'array',
-      maxItems: 4,
-      default: [],
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['requests', 'per', 'key'],
-        properties: {
-          requests: { type: 'integer', minimum: 1 },
-          per: { anyOf: [{ enum: ['s', 'm', 'h', 'd'] }, { type: 'number', exclusiveMinimum: 0 }] },
-          burst: { type: 'integer', minimum: 1 },
-          key: {
-            type: 'string',
-            pattern: '^(ip|header:[A-Za-z0-9!#$%&\'*+.^_`|~-]+)$',
-            description: '"ip" or "header:<name>"',
-          },
-        },
-      },
-    },
+    // How a limited route reports its limits: IETF draft fields, X-RateLimit-*, both or none.
+    rateLimitHeaders: { enum: ['both', 'ietf', 'legacy', 'none'], default: 'both' },
+    rateLimits: rateLimitsSchema,
   },
 } as const;
 

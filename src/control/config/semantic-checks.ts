@@ -38,6 +38,7 @@ export interface RawRoute {
   rewrite: string | null;
   preserveHost: boolean;
   retryable: boolean;
+  rateLimitHeaders: 'both' | 'ietf' | 'legacy' | 'none';
   rateLimits: { requests: number; per: 's' | 'm' | 'h' | 'd' | number; burst?: number; key: string }[];
 }
 
@@ -48,6 +49,7 @@ export interface RawService {
   instances: { url: string; weight: number }[];
   timeouts: { connectMs: number; headersMs: number; bodyMs: number };
   pool: { connections: number; pipelining: number; keepAliveTimeoutMs: number };
+  rateLimits: RawRoute['rateLimits'];
   retry: RetryConfig;
   outlierDetection: OutlierConfig;
   limits: ServiceLimitsConfig;
@@ -72,6 +74,14 @@ interface Registration {
 
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** Every limit of a route or service must parse (the schema checked the shape). */
+function checkLimits(limits: RawRoute['rateLimits'], at: KeyPath, report: Report): void {
+  limits.forEach((limit, j) => {
+    const parsed = parseLimit({ requests: limit.requests, per: limit.per, ...(limit.burst === undefined ? {} : { burst: limit.burst }) });
+    if (!parsed.ok) report([...at, j], parsed.reason);
+  });
+}
+
 /** Report every semantic problem of `raw` (see the header). */
 export function checkConfig(raw: RawConfig, report: Report): void {
   const services = new Map<string, number>();
@@ -84,6 +94,7 @@ export function checkConfig(raw: RawConfig, report: Report): void {
       if (url.reason !== undefined) report(['services', i, 'instances', j, 'url'], url.reason);
     });
     resilienceProblems(service, ['services', i], report);
+    checkLimits(service.rateLimits, ['services', i, 'rateLimits'], report);
   });
   raw.server.trustedProxies.forEach((entry, i) => {
     const reason = checkCidr(entry);
@@ -117,10 +128,7 @@ export function checkConfig(raw: RawConfig, report: Report): void {
       }
     });
     if (route.stripPrefix && route.rewrite !== null) report(at('stripPrefix'), 'cannot be combined with "rewrite"');
-    route.rateLimits.forEach((limit, j) => {
-      const parsed = parseLimit({ requests: limit.requests, per: limit.per, ...(limit.burst === undefined ? {} : { burst: limit.burst }) });
-      if (!parsed.ok) report(at('rateLimits', j), parsed.reason);
-    });
+    checkLimits(route.rateLimits, at('rateLimits'), report);
     if (route.rewrite !== null && parsed.length === written.length) {
       for (const reason of checkRewrite(route.rewrite, parsed, written)) report(at('rewrite'), reason);
     }

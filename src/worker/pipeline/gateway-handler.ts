@@ -194,14 +194,15 @@ export class GatewayHandler {
     const { route, service } = found.store;
     const fields: LogFields = { route: route.id, upstream: null, service: service.name, tries: 0 };
     const ctx: Matched = { req, res, requestId, started, target, q, path, found, fields };
-    if (route.rateLimits.length === 0) {
+    const scoped = found.store.limits;
+    if (scoped.length === 0) {
       this.#forward(ctx, null);
       return;
     }
-    const limits = route.rateLimits;
-    const checks = limits.map((limit, i) => ({
+    const limits = scoped.map((s) => s.limit);
+    const checks = scoped.map(({ limit, bucket }) => ({
       limit: { requests: limit.requests, per: limit.per, ...(limit.burst === undefined ? {} : { burst: limit.burst }) },
-      key: `${route.id}#${i}|${limitKeyOf(limit.key, req, this.#trusted)}`,
+      key: `${bucket}|${limitKeyOf(limit.key, req, this.#trusted)}`,
     }));
     this.#rateLimit(checks).then(
       (verdicts) => {
@@ -216,7 +217,7 @@ export class GatewayHandler {
           this.#logger.warn({ requestId, route: route.id }, 'rate limiter unavailable; request let through');
           return this.#forward(ctx, null);
         }
-        const headers = rateLimitHeaders(limits, verdicts);
+        const headers = rateLimitHeaders(limits, verdicts, route.rateLimitHeaders);
         const allowed = verdicts.every((v) => v.allowed);
         this.#metrics.rateLimitDecisions.inc([route.id, allowed ? 'allowed' : 'limited']);
         if (allowed) return this.#forward(ctx, headers);

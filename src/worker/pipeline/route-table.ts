@@ -3,7 +3,7 @@
  * (route config + upstream service + compiled rewrite). Built off to the side and
  * swapped in with one assignment, so a request sees either the old table or the new.
  */
-import type { ConfigSnapshot, EndpointState, RouteConfig } from '../../ipc/index.js';
+import type { ConfigSnapshot, EndpointState, RateLimitConfig, RouteConfig } from '../../ipc/index.js';
 import { Router } from '../router/index.js';
 import { PoolSet, UpstreamService } from '../upstream/index.js';
 
@@ -16,6 +16,15 @@ export interface RouteTarget {
   readonly service: UpstreamService;
   /** Compiled `rewrite`, or null. */
   readonly rewrite: readonly RewritePart[] | null;
+  /** The route's limits, then its service's, with the bucket-key prefix of each. */
+  readonly limits: readonly ScopedLimit[];
+}
+
+/** A rate limit and the bucket family it charges (route-scoped or service-scoped). */
+export interface ScopedLimit {
+  readonly limit: RateLimitConfig;
+  /** `<route id>#<i>` or `svc:<service>#<i>` (route ids cannot contain ':'). */
+  readonly bucket: string;
 }
 
 /** Compile `/v2/:id/*` into literal, param and wildcard parts. */
@@ -63,7 +72,14 @@ export class RouteTable {
       for (const route of snapshot.routes) {
         const service = services.get(route.service);
         if (service === undefined) throw new Error(`route ${route.id}: unknown service ${route.service}`);
-        router.add(route, { route, service, rewrite: route.rewrite === null ? null : compileRewrite(route.rewrite) });
+        const limits: ScopedLimit[] = [
+          ...route.rateLimits.map((limit, i) => ({ limit, bucket: `${route.id}#${i}` })),
+          ...(snapshot.services.find((s) => s.name === route.service)?.rateLimits ?? []).map((limit, i) => ({
+            limit,
+            bucket: `svc:${route.service}#${i}`,
+          })),
+        ];
+        router.add(route, { route, service, rewrite: route.rewrite === null ? null : compileRewrite(route.rewrite), limits });
       }
       this.router = router;
       this.services = services;

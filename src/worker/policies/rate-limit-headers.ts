@@ -16,8 +16,15 @@ export function windowSeconds(l: RateLimitConfig): number {
   return typeof l.per === 'number' ? l.per : UNIT_S[l.per]!;
 }
 
-/** Headers for `verdicts` (in `limits` order); `denied` adds Retry-After. */
-export function rateLimitHeaders(limits: readonly RateLimitConfig[], verdicts: readonly RateLimitVerdict[]): Record<string, string> {
+/**
+ * Headers for `verdicts` (in `limits` order); a refusal adds Retry-After whatever `mode`
+ * says (`ietf`: RateLimit-Policy + RateLimit only, `legacy`: X-RateLimit-* only).
+ */
+export function rateLimitHeaders(
+  limits: readonly RateLimitConfig[],
+  verdicts: readonly RateLimitVerdict[],
+  mode: 'both' | 'ietf' | 'legacy' | 'none' = 'both',
+): Record<string, string> {
   // Report the limit that refused (if any), else the one with the fewest tokens left.
   let tightest = 0;
   for (let i = 1; i < verdicts.length; i++) {
@@ -28,13 +35,18 @@ export function rateLimitHeaders(limits: readonly RateLimitConfig[], verdicts: r
   const l = limits[tightest]!;
   const v = verdicts[tightest]!;
   const reset = String(Math.ceil(v.resetMs / 1000));
-  const headers: Record<string, string> = {
-    'ratelimit-policy': limits.map((x) => `${x.requests};w=${Math.ceil(windowSeconds(x))}${x.burst === undefined ? '' : `;burst=${x.burst}`}`).join(', '),
-    ratelimit: `limit=${l.requests}, remaining=${v.remaining}, reset=${reset}`,
-    'x-ratelimit-limit': String(l.requests),
-    'x-ratelimit-remaining': String(v.remaining),
-    'x-ratelimit-reset': reset,
-  };
+  const headers: Record<string, string> = {};
+  if (mode === 'both' || mode === 'ietf') {
+    headers['ratelimit-policy'] = limits
+      .map((x) => `${x.requests};w=${Math.ceil(windowSeconds(x))}${x.burst === undefined ? '' : `;burst=${x.burst}`}`)
+      .join(', ');
+    headers.ratelimit = `limit=${l.requests}, remaining=${v.remaining}, reset=${reset}`;
+  }
+  if (mode === 'both' || mode === 'legacy') {
+    headers['x-ratelimit-limit'] = String(l.requests);
+    headers['x-ratelimit-remaining'] = String(v.remaining);
+    headers['x-ratelimit-reset'] = reset;
+  }
   const denied = verdicts.filter((d) => !d.allowed);
   if (denied.length > 0) {
     const waitMs = Math.max(...denied.map((d) => (d.retryAfterMs < 0 ? 3600_000 : d.retryAfterMs)));

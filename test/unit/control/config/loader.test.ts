@@ -45,6 +45,7 @@ t.test('defaults are filled in from the schema', async (t) => {
     instances: [{ url: 'http://127.0.0.1:9000', weight: 1 }],
     timeouts: { connectMs: 5000, headersMs: 30000, bodyMs: 60000 },
     pool: { connections: 128, pipelining: 1, keepAliveTimeoutMs: 4000 },
+    rateLimits: [],
     retry: {
       attempts: 1,
       on: ['connect-failure'],
@@ -85,6 +86,7 @@ t.test('defaults are filled in from the schema', async (t) => {
     rewrite: null,
     preserveHost: false,
     retryable: false,
+    rateLimitHeaders: 'both',
     rateLimits: [],
   });
 });
@@ -100,10 +102,10 @@ t.test('the snapshot is deeply frozen, exactly the ipc fields, routes without "p
   t.ok(Object.isFrozen(snap.routes[0]!.paths));
   t.throws(() => ((snap.routes as unknown as unknown[]).length = 0));
   t.same(Object.keys(snap).sort(), ['loadedAt', 'routes', 'server', 'services', 'source', 'version']);
-  const routeKeys = ['hosts', 'id', 'methods', 'paths', 'preserveHost', 'priority', 'rateLimits', 'retryable', 'rewrite', 'service', 'stripPrefix'];
+  const routeKeys = ['hosts', 'id', 'methods', 'paths', 'preserveHost', 'priority', 'rateLimitHeaders', 'rateLimits', 'retryable', 'rewrite', 'service', 'stripPrefix'];
   for (const r of snap.routes) t.same(Object.keys(r).sort(), routeKeys, r.id);
   t.same(snap.routes[1]!.paths, ['/assets/*'], '`path` normalized to `paths`');
-  t.same(Object.keys(snap.services[0]!).sort(), ['healthCheck', 'instances', 'limits', 'loadBalancer', 'name', 'outlierDetection', 'pool', 'retry', 'timeouts']);
+  t.same(Object.keys(snap.services[0]!).sort(), ['healthCheck', 'instances', 'limits', 'loadBalancer', 'name', 'outlierDetection', 'pool', 'rateLimits', 'retry', 'timeouts']);
   t.equal(snap.server.limits.maxBodyBytes, 0, '0 = unlimited is accepted');
   t.equal(snap.services[0]!.instances[0]!.url, 'http://users-a.internal/base', 'url normalized');
   t.same(snap.routes[2]!.paths, ['/__gateway/*'], 'the default prefix is free when reservedPrefix moves');

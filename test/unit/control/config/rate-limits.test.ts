@@ -35,3 +35,25 @@ t.test('a limit the token bucket cannot represent exactly is refused by the sema
   t.equal(problems.length, 1);
   t.match(problems[0]!.path, 'routes[0].rateLimits[0]');
 });
+
+t.test('service-level limits and the header mode load; bad ones are reported at the service', async (t) => {
+  const yaml = `services:
+  - name: s
+    instances: [{ url: "http://127.0.0.1:1" }]
+    rateLimits:
+      - { requests: 100, per: s, key: ip }
+routes:
+  - id: r
+    path: /r
+    service: s
+    rateLimitHeaders: ietf
+`;
+  const snap = snapshotOf(await loadYaml(t, yaml));
+  t.same(snap.services[0]!.rateLimits, [{ requests: 100, per: 's', key: 'ip' }]);
+  t.equal(snap.routes[0]!.rateLimitHeaders, 'ietf');
+  const badLimit = problemsOf(await loadYaml(t, yaml.replace('{ requests: 100, per: s, key: ip }', '{ requests: 5, per: 0.0001, key: ip }')));
+  t.same(badLimit.map((p) => p.path), ['services[0].rateLimits[0]']);
+  const badMode = problemsOf(await loadYaml(t, yaml.replace('ietf', 'x-only')));
+  t.same(badMode.map((p) => p.path), ['routes[0].rateLimitHeaders']);
+  t.match(badMode[0]!.message, /both.*ietf.*legacy.*none/);
+});
