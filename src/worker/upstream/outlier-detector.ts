@@ -86,9 +86,16 @@ export class OutlierDetector {
     return available * 100 < threshold * this.#states.length;
   }
 
-  /** A try is being sent to the instance; in half-open it becomes the probe. */
-  tryStarted(s: OutlierState, now: number): void {
-    if (s.ejectedUntil !== 0 && now >= s.ejectedUntil) s.probing = true;
+  /** A try is being sent to the instance; in half-open it becomes the probe (→ true). */
+  tryStarted(s: OutlierState, now: number): boolean {
+    if (s.ejectedUntil === 0 || now < s.ejectedUntil || s.probing) return false;
+    s.probing = true;
+    return true;
+  }
+
+  /** The probe ended without a verdict (client gone, queue timeout): let another one go. */
+  probeAbandoned(s: OutlierState): void {
+    s.probing = false;
   }
 
   /**

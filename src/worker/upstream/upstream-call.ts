@@ -149,8 +149,8 @@ export class UpstreamCall {
     }
     this.#tried.push(endpoint);
     this.opts.onEndpoint(endpoint, this.#tried.length);
-    service.detector.tryStarted(endpoint.outlier, now);
     const t = new UpstreamTry(this, endpoint);
+    t.probe = service.detector.tryStarted(endpoint.outlier, now);
     this.#current = t;
     const retry = service.retry;
     let headersTimeout = retry.perTryTimeoutMs > 0 ? retry.perTryTimeoutMs : service.timeouts.headersMs;
@@ -256,6 +256,7 @@ export class UpstreamCall {
   }
 
   #record(t: UpstreamTry, result: TryResult): void {
+    t.recorded = true;
     const { service } = this.opts;
     const event = service.detector.record(t.endpoint.outlier, result, Date.now());
     if (event === null) return;
@@ -266,6 +267,7 @@ export class UpstreamCall {
   #tryEnded(t: UpstreamTry, status: number, seconds: number, errorCode: string | null): void {
     if (this.#current === t) this.#current = null;
     t.endpoint.active--;
+    if (t.probe && !t.recorded) this.opts.service.detector.probeAbandoned(t.endpoint.outlier);
     if (this.#retrying) {
       this.#retrying = false;
       this.opts.service.retriesActive--;

@@ -15,6 +15,10 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
   readonly endpoint: UpstreamEndpoint;
   /** Wait before the retry this try's response asked for (-2: computed backoff). */
   retryDelay = -2;
+  /** This try is the half-open probe of its endpoint. */
+  probe = false;
+  /** Its outcome was counted by the outlier detector. */
+  recorded = false;
   readonly #call: UpstreamCall;
   readonly #started = performance.now();
   #abort: ((err?: Error) => void) | null = null;

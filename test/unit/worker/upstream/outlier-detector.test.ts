@@ -107,3 +107,15 @@ t.test('disabled detection never ejects', async (t) => {
   const { d, states } = setup(2, { enabled: false });
   for (let i = 0; i < 50; i++) t.equal(d.record(states[0]!, 'gateway-failure', i), null);
 });
+
+t.test('an abandoned probe (client gone) frees half-open for the next one', async (t) => {
+  const { d, states } = setup(4);
+  const s = states[0]!;
+  for (let i = 0; i < 3; i++) d.record(s, 'gateway-failure', 0);
+  t.notOk(d.tryStarted(s, 500), 'still open: not a probe');
+  t.ok(d.tryStarted(s, 1000), 'the first try after the ejection is the probe');
+  t.notOk(d.tryStarted(s, 1000), 'a second one is not');
+  t.notOk(d.admits(s, 1000));
+  d.probeAbandoned(s);
+  t.ok(d.admits(s, 1001), 'another probe may go');
+});
