@@ -2,6 +2,7 @@
  * The validated, defaulted configuration as it crosses from the control plane to the
  * data plane. Plain JSON (it travels over node:cluster IPC), frozen on receipt.
  */
+import type { CorsConfig, RouteLimitsConfig, RouteSecurityHeadersConfig, SecurityHeadersConfig } from './security-config.js';
 
 /** Load-balancing algorithms a service can choose. */
 export type LoadBalancerKind =
@@ -62,6 +63,12 @@ export interface RouteConfig {
   readonly preserveHost: boolean;
   /** Node-wide limits; a request must pass all of them. */
   readonly rateLimits: readonly RateLimitConfig[];
+  /** Stricter request limits for this route (security-config.ts); absent = server-wide. */
+  readonly limits?: RouteLimitsConfig;
+  /** CORS policy; absent/null = the gateway does no CORS for this route. */
+  readonly cors?: CorsConfig | null;
+  /** Overrides of `server.securityHeaders` for this route. */
+  readonly securityHeaders?: RouteSecurityHeadersConfig;
 }
 
 /** One rate limit of a route: `requests` per `per` (unit or seconds), keyed by client IP or a header. */
@@ -90,6 +97,8 @@ export interface ServerConfig {
     readonly maxUrlBytes: number;
     readonly maxHeaderBytes: number;
     readonly maxHeaderCount: number;
+    /** Concurrent connections per client IP and worker; 0 = unlimited (security-config.ts). */
+    readonly maxConnectionsPerIp?: number;
   };
   readonly timeouts: {
     readonly headersMs: number;
@@ -97,6 +106,10 @@ export interface ServerConfig {
     readonly keepAliveMs: number;
     readonly drainMs: number;
   };
+  /** Method allowlist (upper case); absent = DEFAULT_METHODS. */
+  readonly methods?: readonly string[];
+  /** Default security response headers; absent = DEFAULT_SECURITY_HEADERS. */
+  readonly securityHeaders?: SecurityHeadersConfig;
   readonly paths: {
     /** Collapse `//` into `/` before routing. */
     readonly mergeSlashes: boolean;

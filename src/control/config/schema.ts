@@ -6,6 +6,7 @@
  */
 import { Ajv, type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
 import type { KeyPath } from './loader.js';
+import { maxConnectionsPerIpSchema, routeSecurityProperties, serverMethodsSchema, serverSecurityHeadersSchema } from './schema-security.js';
 
 const NAME_RULE = '1-64 letters, digits, ".", "_" or "-", starting with a letter or digit';
 
@@ -97,6 +98,7 @@ const route = {
         },
       },
     },
+    ...routeSecurityProperties,
   },
 } as const;
 
@@ -137,6 +139,7 @@ export const configSchema = {
             maxUrlBytes: { type: 'integer', minimum: 64, maximum: 1_048_576, default: 8192 },
             maxHeaderBytes: { type: 'integer', minimum: 1024, maximum: 1_048_576, default: 16_384 },
             maxHeaderCount: { type: 'integer', minimum: 8, maximum: 1000, default: 100 },
+            maxConnectionsPerIp: maxConnectionsPerIpSchema,
           },
         },
         timeouts: {
@@ -150,6 +153,8 @@ export const configSchema = {
             drainMs: ms(30_000),
           },
         },
+        methods: serverMethodsSchema,
+        securityHeaders: serverSecurityHeadersSchema,
         paths: {
           type: 'object',
           additionalProperties: false,

@@ -22,6 +22,7 @@ import { isIP } from 'node:net';
 import { parsePattern, type ParsedPattern, type ServerConfig } from '../../ipc/index.js';
 import { parseLimit } from '../../common/rate-limit/index.js';
 import type { KeyPath, Report } from './loader.js';
+import { checkSecurity } from './security-checks.js';
 
 /** A schema-valid route before normalization: exactly one of `path`/`paths` is expected. */
 export interface RawRoute {
@@ -118,6 +119,7 @@ export function checkConfig(raw: RawConfig, report: Report): void {
     }
   });
   checkConflicts(registrations, report);
+  checkSecurity(raw, report);
 }
 
 /** Parse a route path (the grammar the worker router uses) and refuse the reserved prefix. */
