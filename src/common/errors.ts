@@ -152,4 +152,15 @@ export const ERROR_CODES: readonly string[] = Object.freeze([
   'GW_REQUEST_TIMEOUT',
   'GW_METRICS_UNAVAILABLE',
   'GW_RATE_LIMITED',
+  // request hardening, CORS and security headers
+  'GW_CORS_REJECTED',
 ]);
+
+// --- request hardening, CORS and security headers ---
+
+/** A CORS preflight asked for an origin, method or header the route's `cors` does not allow. */
+export class CorsRejectedError extends GatewayError {
+  constructor(message: string) {
+    super('GW_CORS_REJECTED', 403, message);
+  }
+}

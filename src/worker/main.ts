@@ -4,7 +4,7 @@
  * from then on only serves requests, swaps snapshots and drains on request.
  */
 import { PROTOCOL_VERSION, deepFreeze, isProtocolMessage, type ConfigSnapshot, type FromWorker, type ToWorker } from '../ipc/index.js';
-import { createLogger, createRegistry, DataPlaneMetrics, flushLogger } from '../telemetry/index.js';
+import { ConnectionMetrics, createLogger, createRegistry, DataPlaneMetrics, flushLogger } from '../telemetry/index.js';
 import { MetricsClient } from './metrics-client.js';
 import { RateLimitClient } from './policies/index.js';
 import { GatewayHandler, RouteTable } from './pipeline/index.js';
@@ -54,7 +54,7 @@ async function applySnapshot(snapshot: ConfigSnapshot): Promise<void> {
     return;
   }
   handler = new GatewayHandler(table, { logger, accessLog, slot, metrics, scrape: () => metricsClient.scrape(), rateLimit: rateLimits.ask });
-  server = new WorkerServer(snapshot.server, handler, logger);
+  server = new WorkerServer(snapshot.server, handler, logger, new ConnectionMetrics(registry));
   try {
     await server.listen(snapshot.server.host, snapshot.server.port);
   } catch (err) {

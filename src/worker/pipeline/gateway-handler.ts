@@ -20,10 +20,11 @@ import {
 } from '../../common/index.js';
 import { methodLabel, statusClass, type DataPlaneMetrics, type Logger } from '../../telemetry/index.js';
 import { normalizePath, type RouteLookup } from '../router/index.js';
-import { limitKeyOf, rateLimitHeaders, type RateLimitAsk } from '../policies/index.js';
+import { limitKeyOf, rateLimitHeaders, requestIsHttps, type RateLimitAsk } from '../policies/index.js';
 import { ProxyExchange, upstreamRequestHeaders, type ExchangeOutcome } from '../upstream/index.js';
 import { BodyLimit } from './body-limit.js';
 import { hostnameOf } from './client-host.js';
+import { answerPreflight } from './preflight.js';
 import { requestIdFor } from './request-id.js';
 import { renderRewrite, type RouteTable, type RouteTarget } from './route-table.js';
 import { sendError, sendJson } from './send-error.js';
@@ -78,6 +79,7 @@ export class GatewayHandler {
   readonly #rateLimit: RateLimitAsk;
   readonly status: NodeStatus;
   readonly #isDraining = () => this.#draining;
+  readonly #isHttps = (req: IncomingMessage) => requestIsHttps(req, this.#trusted);
 
   constructor(
     table: RouteTable,
@@ -122,12 +124,14 @@ export class GatewayHandler {
       this.#route(req, res, requestId, started);
     } catch (err) {
       if (!(err instanceof GatewayError)) this.#logger.error({ err, requestId }, 'unexpected error while handling a request');
-      this.#fail(req, res, requestId, started, err instanceof GatewayError ? err : new InternalError(err), NO_ROUTE);
+      const gwErr = err instanceof GatewayError ? err : new InternalError(err);
+      this.#fail(req, res, requestId, started, gwErr, NO_ROUTE, this.#table.errorHeaders);
     }
   }
 
   #route(req: IncomingMessage, res: ServerResponse, requestId: string, started: number): void {
     const server = this.#table.snapshot.server;
+    this.#table.guard.check(req, res);
     const url = req.url ?? '/';
     if (url.length > server.limits.maxUrlBytes) throw new UriTooLongError(server.limits.maxUrlBytes);
     if (req.rawHeaders.length > server.limits.maxHeaderCount * 2) {
@@ -146,10 +150,15 @@ export class GatewayHandler {
     }
 
     const method = req.method!;
+    if (method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+      const pre = answerPreflight(this.#table, req, res, requestId, path, this.#via, this.#isHttps);
+      if (pre !== null) return this.#done(req, requestId, started, path, { route: pre.route, upstream: null, service: pre.service }, pre.outcome);
+    }
     const found = this.#table.router.find(method, hostnameOf(req.headers.host), path);
     if (found.kind === 'not-found') throw new RouteNotFoundError();
     if (found.kind === 'method-not-allowed') throw new MethodNotAllowedError(found.allow);
     const { route, service } = found.store;
+    found.store.policy.checkLimits(req, url);
     const fields: LogFields = { route: route.id, upstream: null, service: service.name };
     const ctx: Matched = { req, res, requestId, started, target, q, path, found, fields };
     if (route.rateLimits.length === 0) {
@@ -180,7 +189,8 @@ export class GatewayHandler {
         if (allowed) return this.#forward(ctx, headers);
         // Do not read (and discard) an upload we refused: close after the 429 instead.
         if (!req.complete) res.shouldKeepAlive = false;
-        const bytes = sendError(res, new RateLimitedError(), requestId, this.#via, headers);
+        const secure = found.store.policy.headers.usesHttps && this.#isHttps(req);
+        const bytes = sendError(res, new RateLimitedError(), requestId, this.#via, found.store.policy.headers.record(req.headers.origin, secure, headers));
         this.#done(req, requestId, started, path, fields, { status: 429, bytes, errorCode: 'GW_RATE_LIMITED' });
       },
     ).catch((err: unknown) => {
@@ -192,16 +202,17 @@ export class GatewayHandler {
   /** Proxy a matched (and admitted) request; `extra` headers go on the response. */
   #forward(ctx: Matched, extra: Record<string, string> | null): void {
     const { req, res, requestId, started, target, q, path, found, fields } = ctx;
-    const { route, service } = found.store;
-    const server = this.#table.snapshot.server;
+    const { route, service, policy } = found.store;
     const method = req.method!;
+    const secure = policy.headers.usesHttps && this.#isHttps(req);
+    const origin = req.headers.origin;
     let body: NodeJS.ReadableStream | null = null;
     const length = req.headers['content-length'];
     const chunked = req.headers['transfer-encoding'] !== undefined;
-    const maxBody = server.limits.maxBodyBytes;
+    const maxBody = policy.maxBodyBytes;
     if (length !== undefined && maxBody > 0 && Number(length) > maxBody) {
       res.shouldKeepAlive = false; // do not read a body we refused
-      this.#fail(req, res, requestId, started, new PayloadTooLargeError(maxBody), fields, extra);
+      this.#fail(req, res, requestId, started, new PayloadTooLargeError(maxBody), fields, policy.headers.record(origin, secure, extra));
       return;
     }
     if (chunked) body = maxBody > 0 ? BodyLimit.wrap(req, maxBody) : req;
@@ -209,7 +220,7 @@ export class GatewayHandler {
 
     const endpoint = service.pick();
     if (endpoint === null) {
-      this.#fail(req, res, requestId, started, new NoHealthyUpstreamError(service.name), fields, extra);
+      this.#fail(req, res, requestId, started, new NoHealthyUpstreamError(service.name), fields, policy.headers.record(origin, secure, extra));
       return;
     }
     fields.upstream = endpoint.authority;
@@ -237,9 +248,10 @@ export class GatewayHandler {
       via,
       closeConnection: this.#isDraining,
       extraHeaders: extra,
+      responseHeaders: policy.headers.forRequest(origin, secure),
       sendError: (r, err) => {
         if (err instanceof PayloadTooLargeError) r.shouldKeepAlive = false;
-        return sendError(r, err, requestId, via, extra);
+        return sendError(r, err, requestId, via, policy.headers.record(origin, secure, extra));
       },
       done: (outcome) => {
         const m = this.#metrics;
@@ -301,7 +313,7 @@ export class GatewayHandler {
         workersWanted: this.status.workersWanted,
       };
     }
-    const bytes = sendJson(res, status, doc, requestId);
+    const bytes = sendJson(res, status, doc, requestId, this.#table.errorHeaders);
     this.#done(req, requestId, started, req.url ?? '', fields, { status, bytes, errorCode: null });
   }
 

@@ -5,6 +5,8 @@
  */
 import type { ConfigSnapshot, RouteConfig } from '../../ipc/index.js';
 import { Router } from '../router/index.js';
+import { RoutePolicy } from '../policies/index.js';
+import { RequestGuard } from './request-guard.js';
 import { PoolSet, UpstreamService } from '../upstream/index.js';
 
 /** A piece of a compiled rewrite template. */
@@ -16,6 +18,8 @@ export interface RouteTarget {
   readonly service: UpstreamService;
   /** Compiled `rewrite`, or null. */
   readonly rewrite: readonly RewritePart[] | null;
+  /** Route limits, CORS and response headers (policies/route-policy.ts). */
+  readonly policy: RoutePolicy;
 }
 
 /** Compile `/v2/:id/*` into literal, param and wildcard parts. */
@@ -50,10 +54,16 @@ export function renderRewrite(
 export class RouteTable {
   readonly snapshot: ConfigSnapshot;
   readonly router: Router<RouteTarget>;
+  /** Method allowlist and request checks of this snapshot. */
+  readonly guard: RequestGuard;
+  /** Server-wide security headers for responses no route produced (404, 400 ...). */
+  readonly errorHeaders: Readonly<Record<string, string>>;
 
   /** Build from `snapshot`, reusing `pools`; throws if the snapshot cannot be routed. */
   constructor(snapshot: ConfigSnapshot, pools: PoolSet) {
     this.snapshot = snapshot;
+    this.guard = new RequestGuard(snapshot.server);
+    this.errorHeaders = new RoutePolicy(null, snapshot.server).headers.record(undefined, false, null);
     const generation = pools.prepare(snapshot.services.flatMap((s) => UpstreamService.poolKeys(s)));
     try {
       const services = new Map(snapshot.services.map((s) => [s.name, new UpstreamService(s, generation.poolFor)]));
@@ -61,7 +71,8 @@ export class RouteTable {
       for (const route of snapshot.routes) {
         const service = services.get(route.service);
         if (service === undefined) throw new Error(`route ${route.id}: unknown service ${route.service}`);
-        router.add(route, { route, service, rewrite: route.rewrite === null ? null : compileRewrite(route.rewrite) });
+        const rewrite = route.rewrite === null ? null : compileRewrite(route.rewrite);
+        router.add(route, { route, service, rewrite, policy: new RoutePolicy(route, snapshot.server) });
       }
       this.router = router;
     } catch (err) {

@@ -15,7 +15,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { GatewayError, UpstreamConnectError, UpstreamTimeoutError } from '../../common/index.js';
-import { clientResponseHeaders } from './forward-headers.js';
+import { clientResponseHeaders, type ResponseHeaderHook } from './forward-headers.js';
 import type { UpstreamEndpoint } from './upstream-service.js';
 
 /** How the exchange ended, for the access log. */
@@ -35,6 +35,8 @@ export interface ExchangeOptions {
   readonly via: string;
   /** Headers the gateway adds to the client response (rate-limit state), or null. */
   readonly extraHeaders: Record<string, string> | null;
+  /** The route's security/CORS response header policy, or null. */
+  readonly responseHeaders?: ResponseHeaderHook | null;
   /** Ask the client to close the connection after this response (draining). */
   readonly closeConnection: () => boolean;
   /** Write a JSON error response (headers not yet sent); returns body bytes. */
@@ -119,7 +121,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return true; // 1xx: Node answers 100-continue itself; drop others
     this.#status = statusCode;
     this.#resume = resume;
-    const headers = clientResponseHeaders(rawHeaders, this.#opts.requestId, this.#opts.via);
+    const headers = clientResponseHeaders(rawHeaders, this.#opts.requestId, this.#opts.via, this.#opts.responseHeaders ?? null);
     const extra = this.#opts.extraHeaders;
     if (extra !== null) {
       // The gateway's rate-limit fields replace any the upstream sent.
