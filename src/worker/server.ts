@@ -13,7 +13,8 @@ import net, { type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_METHODS, type ServerConfig } from '../ipc/index.js';
 import type { ConnectionMetrics, Logger } from '../telemetry/index.js';
-import { TrustedProxies, type GatewayHandler } from './pipeline/index.js';
+import { ExpectationFailedError } from '../common/index.js';
+import { sendError, TrustedProxies, type GatewayHandler } from './pipeline/index.js';
 import { ConnectionLimiter } from './connection-limiter.js';
 
 // Errors the HTTP parser reports before a request object exists, by status.
@@ -60,6 +61,13 @@ export class WorkerServer {
       socket.once('close', () => this.#sockets.delete(socket));
     });
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.#clientError(err, socket));
+    // Node answers other expectations with a bare 417 and keeps reading; the body was
+    // never asked for, so answer with the JSON error and close instead.
+    this.#server.on('checkExpectation', (req, res) => {
+      res.shouldKeepAlive = false;
+      sendError(res, new ExpectationFailedError(), randomUUID());
+      this.#logger.debug({ expect: req.headers.expect, remote: req.socket.remoteAddress }, 'unsupported Expect refused');
+    });
     // CONNECT never reaches the request handler: Node emits it here, and without a
     // listener just drops the socket. Tunnels are not proxied: 405, then close.
     const allow = (config.methods ?? DEFAULT_METHODS).join(', ');
