@@ -22,20 +22,16 @@ const REFERRER_POLICIES = [
   'unsafe-url',
 ];
 
+// `false` or a mapping; `true` is refused by security-checks.ts (an anyOf here would
+// turn every mistake into "must match a schema in anyOf").
 const hsts = {
-  anyOf: [
-    { const: false },
-    // Defaults are filled by the snapshot builder: Ajv ignores them inside anyOf.
-    {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        maxAgeSeconds: { type: 'integer', minimum: 0, maximum: 63_072_000 },
-        includeSubDomains: { type: 'boolean' },
-        preload: { type: 'boolean' },
-      },
-    },
-  ],
+  type: ['object', 'boolean'],
+  additionalProperties: false,
+  properties: {
+    maxAgeSeconds: { type: 'integer', minimum: 0, maximum: 63_072_000, default: 31_536_000 },
+    includeSubDomains: { type: 'boolean', default: false },
+    preload: { type: 'boolean', default: false },
+  },
 } as const;
 
 // Without defaults: a route lists only what it overrides.

@@ -182,7 +182,7 @@ let validator: ValidateFunction | undefined;
 
 /** Validate `data` in place (filling defaults); returns Ajv's errors, empty when valid. */
 export function validateSchema(data: unknown): ErrorObject[] {
-  validator ??= new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true }).compile(
+  validator ??= new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true, allowUnionTypes: true }).compile(
     configSchema as unknown as SchemaObject,
   );
   return validator(data) ? [] : [...(validator.errors ?? [])];

@@ -41,6 +41,7 @@ export function checkSecurity(raw: RawConfig, report: Report): void {
     if (m === 'CONNECT') report(['server', 'methods', i], 'CONNECT (tunnelling) is not supported by the gateway');
   });
   checkRemoved(server.securityHeaders.removeResponseHeaders, ['server', 'securityHeaders', 'removeResponseHeaders'], report);
+  checkHsts((server.securityHeaders as { hsts?: unknown }).hsts, ['server', 'securityHeaders', 'hsts'], report);
   raw.routes.forEach((route, i) => checkRoute(route as RawRoute & SecurityRoute, ['routes', i], server, report));
 }
 
@@ -69,6 +70,9 @@ function checkRoute(route: RawRoute & SecurityRoute, at: KeyPath, server: RawCon
   }
   const cors = route.cors;
   if (cors !== undefined) {
+    if (!server.methods.includes('OPTIONS')) {
+      report([...at, 'cors'], 'needs OPTIONS in server.methods: browsers send CORS preflights as OPTIONS requests');
+    }
     const star = cors.origins.indexOf('*');
     cors.origins.forEach((origin, j) => {
       const reason = originProblem(origin);
@@ -83,6 +87,7 @@ function checkRoute(route: RawRoute & SecurityRoute, at: KeyPath, server: RawCon
       report([...at, 'cors', 'headers', anyHeader], '"*" cannot be used with credentials: true (browsers read it literally); list the headers');
     }
   }
+  checkHsts((route.securityHeaders as { hsts?: unknown } | undefined)?.hsts, [...at, 'securityHeaders', 'hsts'], report);
   const removed = route.securityHeaders?.removeResponseHeaders;
   if (removed !== undefined) checkRemoved(removed, [...at, 'securityHeaders', 'removeResponseHeaders'], report);
 }
@@ -91,4 +96,8 @@ function checkRemoved(names: readonly string[], at: KeyPath, report: Report): vo
   names.forEach((name, j) => {
     if (PROTECTED.has(name.toLowerCase())) report([...at, j], `"${name}" cannot be removed (the gateway manages it)`);
   });
+}
+
+function checkHsts(hsts: unknown, at: KeyPath, report: Report): void {
+  if (hsts === true) report(at, 'must be false or a mapping such as { maxAgeSeconds: 31536000 }, got true');
 }
