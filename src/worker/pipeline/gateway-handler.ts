@@ -125,7 +125,7 @@ export class GatewayHandler {
     } catch (err) {
       if (!(err instanceof GatewayError)) this.#logger.error({ err, requestId }, 'unexpected error while handling a request');
       const gwErr = err instanceof GatewayError ? err : new InternalError(err);
-      this.#fail(req, res, requestId, started, gwErr, NO_ROUTE, this.#table.errorHeaders);
+      this.#fail(req, res, requestId, started, gwErr, NO_ROUTE, this.#table.errorHeadersFor(req, this.#isHttps));
     }
   }
 
@@ -157,9 +157,13 @@ export class GatewayHandler {
     const found = this.#table.router.find(method, hostnameOf(req.headers.host), path);
     if (found.kind === 'not-found') throw new RouteNotFoundError();
     if (found.kind === 'method-not-allowed') throw new MethodNotAllowedError(found.allow);
-    const { route, service } = found.store;
-    found.store.policy.checkLimits(req, url);
+    const { route, service, policy } = found.store;
     const fields: LogFields = { route: route.id, upstream: null, service: service.name };
+    const tooLarge = policy.limitError(req, url);
+    if (tooLarge !== null) {
+      const secure = policy.headers.usesHttps && this.#isHttps(req);
+      return this.#fail(req, res, requestId, started, tooLarge, fields, policy.headers.record(req.headers.origin, secure, null));
+    }
     const ctx: Matched = { req, res, requestId, started, target, q, path, found, fields };
     if (route.rateLimits.length === 0) {
       this.#forward(ctx, null);
@@ -189,8 +193,8 @@ export class GatewayHandler {
         if (allowed) return this.#forward(ctx, headers);
         // Do not read (and discard) an upload we refused: close after the 429 instead.
         if (!req.complete) res.shouldKeepAlive = false;
-        const secure = found.store.policy.headers.usesHttps && this.#isHttps(req);
-        const bytes = sendError(res, new RateLimitedError(), requestId, this.#via, found.store.policy.headers.record(req.headers.origin, secure, headers));
+        const secure = policy.headers.usesHttps && this.#isHttps(req);
+        const bytes = sendError(res, new RateLimitedError(), requestId, this.#via, policy.headers.record(req.headers.origin, secure, headers));
         this.#done(req, requestId, started, path, fields, { status: 429, bytes, errorCode: 'GW_RATE_LIMITED' });
       },
     ).catch((err: unknown) => {
@@ -313,7 +317,7 @@ export class GatewayHandler {
         workersWanted: this.status.workersWanted,
       };
     }
-    const bytes = sendJson(res, status, doc, requestId, this.#table.errorHeaders);
+    const bytes = sendJson(res, status, doc, requestId, this.#table.errorHeadersFor(req, this.#isHttps));
     this.#done(req, requestId, started, req.url ?? '', fields, { status, bytes, errorCode: null });
   }
 

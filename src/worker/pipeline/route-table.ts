@@ -5,7 +5,7 @@
  */
 import type { ConfigSnapshot, RouteConfig } from '../../ipc/index.js';
 import { Router } from '../router/index.js';
-import { RoutePolicy } from '../policies/index.js';
+import { RoutePolicy, type ResponseHeaderPolicy } from '../policies/index.js';
 import { RequestGuard } from './request-guard.js';
 import { PoolSet, UpstreamService } from '../upstream/index.js';
 
@@ -58,12 +58,14 @@ export class RouteTable {
   readonly guard: RequestGuard;
   /** Server-wide security headers for responses no route produced (404, 400 ...). */
   readonly errorHeaders: Readonly<Record<string, string>>;
+  readonly #serverHeaders: ResponseHeaderPolicy;
 
   /** Build from `snapshot`, reusing `pools`; throws if the snapshot cannot be routed. */
   constructor(snapshot: ConfigSnapshot, pools: PoolSet) {
     this.snapshot = snapshot;
     this.guard = new RequestGuard(snapshot.server);
-    this.errorHeaders = new RoutePolicy(null, snapshot.server).headers.record(undefined, false, null);
+    this.#serverHeaders = new RoutePolicy(null, snapshot.server).headers;
+    this.errorHeaders = this.#serverHeaders.record(undefined, false, null);
     const generation = pools.prepare(snapshot.services.flatMap((s) => UpstreamService.poolKeys(s)));
     try {
       const services = new Map(snapshot.services.map((s) => [s.name, new UpstreamService(s, generation.poolFor)]));
@@ -80,5 +82,10 @@ export class RouteTable {
       throw err;
     }
     generation.commit();
+  }
+
+  /** Server-wide headers for a response no route produced; HSTS when `https(req)`. */
+  errorHeadersFor<R>(req: R, https: (req: R) => boolean): Readonly<Record<string, string>> {
+    return this.#serverHeaders.usesHttps && https(req) ? this.#serverHeaders.record(undefined, true, null) : this.errorHeaders;
   }
 }

@@ -5,7 +5,7 @@
  * `ResponseHeaderPolicy` (server-wide security headers with the route's overrides).
  */
 import type { IncomingMessage } from 'node:http';
-import { HeadersTooLargeError, UriTooLongError } from '../../common/index.js';
+import { HeadersTooLargeError, UriTooLongError, type GatewayError } from '../../common/index.js';
 import { DEFAULT_SECURITY_HEADERS, type RouteConfig, type ServerConfig } from '../../ipc/index.js';
 import { CorsPolicy } from './cors-policy.js';
 import { ResponseHeaderPolicy } from './response-header-policy.js';
@@ -19,7 +19,7 @@ export class RoutePolicy {
   readonly #maxUrl: number;
   readonly #maxHeaderCount: number;
   readonly #maxHeaderBytes: number;
-  /** Whether `checkLimits` has anything to check beyond what the server already did. */
+  /** Whether `limitError` has anything to check beyond what the server already did. */
   readonly #strict: boolean;
 
   constructor(route: RouteConfig | null, server: ServerConfig) {
@@ -36,18 +36,18 @@ export class RoutePolicy {
   }
 
   /**
-   * 414/431 for a request within the server-wide limits but over this route's. Header
+   * The 414/431 for a request within the server-wide limits but over this route's. Header
    * bytes are counted as field lines on the wire (`name: value\r\n`), without the
    * request line.
    */
-  checkLimits(req: IncomingMessage, url: string): void {
-    if (!this.#strict) return;
-    if (url.length > this.#maxUrl) throw new UriTooLongError(this.#maxUrl);
+  limitError(req: IncomingMessage, url: string): GatewayError | null {
+    if (!this.#strict) return null;
+    if (url.length > this.#maxUrl) return new UriTooLongError(this.#maxUrl);
     const raw = req.rawHeaders;
-    if (raw.length > this.#maxHeaderCount * 2) throw new HeadersTooLargeError(`more than ${this.#maxHeaderCount} request headers`);
-    if (this.#maxHeaderBytes === Infinity) return;
+    if (raw.length > this.#maxHeaderCount * 2) return new HeadersTooLargeError(`more than ${this.#maxHeaderCount} request headers`);
+    if (this.#maxHeaderBytes === Infinity) return null;
     let bytes = 0;
     for (let i = 0; i < raw.length; i += 2) bytes += raw[i]!.length + raw[i + 1]!.length + 4;
-    if (bytes > this.#maxHeaderBytes) throw new HeadersTooLargeError(`request headers exceed ${this.#maxHeaderBytes} bytes`);
+    return bytes > this.#maxHeaderBytes ? new HeadersTooLargeError(`request headers exceed ${this.#maxHeaderBytes} bytes`) : null;
   }
 }

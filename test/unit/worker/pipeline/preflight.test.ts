@@ -141,5 +141,6 @@ t.test('security headers: route overrides, HSTS only through a trusted HTTPS pro
   t.notOk('server' in r.headers);
   r = await call(`${gw.url}/nowhere`, { headers: { 'x-forwarded-proto': 'https' } });
   t.equal(r.status, 404);
-  t.notOk('strict-transport-security' in r.headers, 'unrouted errors carry only the static headers');
+  t.equal(r.headers['strict-transport-security'], 'max-age=3600; includeSubDomains', 'unrouted errors over HTTPS carry HSTS too');
+  t.equal(r.headers['referrer-policy'], 'strict-origin');
 });

@@ -36,6 +36,8 @@ t.test('route limits are stricter than the server-wide ones, for that route only
   let r = await call(`${gw.url}/tight/${long}`);
   t.equal(r.status, 414);
   t.match(r.text, /GW_URI_TOO_LONG.*32 bytes/);
+  t.equal(r.headers['x-content-type-options'], 'nosniff', "the route's response headers are on its limit errors");
+  t.match(gw.logs.find((l) => l.status === 414), { route: 'tight', error: 'GW_URI_TOO_LONG' }, 'logged against the route');
   t.equal((await call(`${gw.url}/loose/${long}`)).status, 200, 'other routes keep the server-wide limit');
 
   const many = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`x-h${i}`, '1']));
