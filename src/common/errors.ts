@@ -169,4 +169,23 @@ export const ERROR_CODES: readonly string[] = Object.freeze([
   // resilience
   'GW_UPSTREAM_OVERLOADED',
   'GW_STATUS_UNAVAILABLE',
+  // request hardening, CORS and security headers
+  'GW_CORS_REJECTED',
+  'GW_EXPECTATION_FAILED',
 ]);
+
+// --- request hardening, CORS and security headers ---
+
+/** A CORS preflight asked for an origin, method or header the route's `cors` does not allow. */
+export class CorsRejectedError extends GatewayError {
+  constructor(message: string) {
+    super('GW_CORS_REJECTED', 403, message);
+  }
+}
+
+/** `Expect` asked for something other than `100-continue` (RFC 9110 §10.1.1). */
+export class ExpectationFailedError extends GatewayError {
+  constructor() {
+    super('GW_EXPECTATION_FAILED', 417, 'only "Expect: 100-continue" is supported');
+  }
+}

@@ -2,3 +2,4 @@ export * from './snapshot.js';
 export * from './messages.js';
 export { parsePattern, type ParsedPattern, type PatternSegment } from './route-pattern.js';
 export * from './resilience-config.js';
+export * from './security-config.js';

@@ -2,6 +2,7 @@
  * The validated, defaulted configuration as it crosses from the control plane to the
  * data plane. Plain JSON (it travels over node:cluster IPC), frozen on receipt.
  */
+import type { CorsConfig, RouteLimitsConfig, RouteSecurityHeadersConfig, SecurityHeadersConfig } from './security-config.js';
 
 import type { HealthCheckConfig, OutlierConfig, RetryConfig, ServiceLimitsConfig } from './resilience-config.js';
 
@@ -74,6 +75,12 @@ export interface RouteConfig {
   readonly rateLimitHeaders: 'both' | 'ietf' | 'legacy' | 'none';
   /** Node-wide limits; a request must pass all of them (and its service's). */
   readonly rateLimits: readonly RateLimitConfig[];
+  /** Stricter request limits for this route (security-config.ts); absent = server-wide. */
+  readonly limits?: RouteLimitsConfig;
+  /** CORS policy; absent/null = the gateway does no CORS for this route. */
+  readonly cors?: CorsConfig | null;
+  /** Overrides of `server.securityHeaders` for this route. */
+  readonly securityHeaders?: RouteSecurityHeadersConfig;
 }
 
 /** One rate limit of a route: `requests` per `per` (unit or seconds), keyed by client IP or a header. */
@@ -102,6 +109,8 @@ export interface ServerConfig {
     readonly maxUrlBytes: number;
     readonly maxHeaderBytes: number;
     readonly maxHeaderCount: number;
+    /** Concurrent connections per client IP and worker; 0 = unlimited (security-config.ts). */
+    readonly maxConnectionsPerIp?: number;
   };
   readonly timeouts: {
     readonly headersMs: number;
@@ -109,6 +118,10 @@ export interface ServerConfig {
     readonly keepAliveMs: number;
     readonly drainMs: number;
   };
+  /** Method allowlist (upper case); absent = DEFAULT_METHODS. */
+  readonly methods?: readonly string[];
+  /** Default security response headers; absent = DEFAULT_SECURITY_HEADERS. */
+  readonly securityHeaders?: SecurityHeadersConfig;
   readonly paths: {
     /** Collapse `//` into `/` before routing. */
     readonly mergeSlashes: boolean;

@@ -9,3 +9,4 @@ export {
   ControlPlaneMetrics,
   type MetricsJson,
 } from './metrics.js';
+export { ConnectionMetrics, type ConnectionRejectReason } from './connection-metrics.js';

@@ -5,7 +5,7 @@
  */
 import { PROTOCOL_VERSION, deepFreeze, isProtocolMessage, type ConfigSnapshot, type EndpointState, type FromWorker, type ToWorker } from '../ipc/index.js';
 import { IpcCalls } from './ipc-calls.js';
-import { createLogger, createRegistry, DataPlaneMetrics, flushLogger } from '../telemetry/index.js';
+import { ConnectionMetrics, createLogger, createRegistry, DataPlaneMetrics, flushLogger } from '../telemetry/index.js';
 import { MetricsClient } from './metrics-client.js';
 import { RateLimitClient } from './policies/index.js';
 import { GatewayHandler, RouteTable } from './pipeline/index.js';
@@ -73,7 +73,7 @@ async function applySnapshot(snapshot: ConfigSnapshot): Promise<void> {
         return true;
       }),
   });
-  server = new WorkerServer(snapshot.server, handler, logger);
+  server = new WorkerServer(snapshot.server, handler, logger, new ConnectionMetrics(registry));
   try {
     await server.listen(snapshot.server.host, snapshot.server.port);
   } catch (err) {

@@ -11,9 +11,11 @@
 import { createServer, type Server } from 'node:http';
 import net, { type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import type { ServerConfig } from '../ipc/index.js';
-import type { Logger } from '../telemetry/index.js';
-import type { GatewayHandler } from './pipeline/index.js';
+import { DEFAULT_METHODS, type ServerConfig } from '../ipc/index.js';
+import type { ConnectionMetrics, Logger } from '../telemetry/index.js';
+import { ExpectationFailedError } from '../common/index.js';
+import { sendError, TrustedProxies, type GatewayHandler } from './pipeline/index.js';
+import { ConnectionLimiter } from './connection-limiter.js';
 
 // Errors the HTTP parser reports before a request object exists, by status.
 const CLIENT_ERRORS: Record<string, [number, string, string]> = {
@@ -27,10 +29,13 @@ export class WorkerServer {
   readonly #sockets = new Set<Socket>();
   readonly #handler: GatewayHandler;
   readonly #logger: Logger;
+  readonly #limiter: ConnectionLimiter;
 
-  constructor(config: ServerConfig, handler: GatewayHandler, logger: Logger) {
+  constructor(config: ServerConfig, handler: GatewayHandler, logger: Logger, connectionMetrics: ConnectionMetrics | null = null) {
     this.#handler = handler;
     this.#logger = logger;
+    const trusted = new TrustedProxies(config.trustedProxies);
+    this.#limiter = new ConnectionLimiter(config.limits.maxConnectionsPerIp ?? 0, (address) => trusted.has(address));
     this.#server = createServer(
       {
         maxHeaderSize: config.limits.maxHeaderBytes,
@@ -40,15 +45,36 @@ export class WorkerServer {
         // Node checks the header/request deadlines on this interval (default 30 s), so
         // a slow client would otherwise hold its socket up to 30 s past the deadline.
         connectionsCheckingInterval: Math.min(1_000, config.timeouts.headersMs),
-        requireHostHeader: true,
+        // The gateway checks Host itself (pipeline/request-guard.ts) to answer with the JSON error body.
+        requireHostHeader: false,
       },
       (req, res) => handler.handle(req, res),
     );
     this.#server.on('connection', (socket: Socket) => {
+      if (!this.#limiter.admit(socket)) {
+        connectionMetrics?.rejected('per_ip_limit');
+        this.#logger.debug({ remote: socket.remoteAddress }, 'connection over the per-IP limit closed');
+        socket.destroy();
+        return;
+      }
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
     });
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.#clientError(err, socket));
+    // Node answers other expectations with a bare 417 and keeps reading; the body was
+    // never asked for, so answer with the JSON error and close instead.
+    this.#server.on('checkExpectation', (req, res) => {
+      res.shouldKeepAlive = false;
+      sendError(res, new ExpectationFailedError(), randomUUID());
+      this.#logger.debug({ expect: req.headers.expect, remote: req.socket.remoteAddress }, 'unsupported Expect refused');
+    });
+    // CONNECT never reaches the request handler: Node emits it here, and without a
+    // listener just drops the socket. Tunnels are not proxied: 405, then close.
+    const allow = (config.methods ?? DEFAULT_METHODS).join(', ');
+    this.#server.on('connect', (_req: unknown, socket: Socket) => {
+      if (!socket.writable) return void socket.destroy();
+      writeRawError(socket, 405, 'Method Not Allowed', 'GW_METHOD_NOT_ALLOWED', 'CONNECT is not supported', `allow: ${allow}\r\n`);
+    });
   }
 
   /** Listen on `host:port` (shared through the cluster primary). */
@@ -105,13 +131,19 @@ export class WorkerServer {
       socket.destroy();
       return;
     }
-    const requestId = randomUUID();
-    const body = JSON.stringify({ error: { code, message, requestId } });
-    socket.end(
-      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
-        'content-type: application/json; charset=utf-8\r\n' +
-        `content-length: ${Buffer.byteLength(body)}\r\n` +
-        `x-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
-    );
+    const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+    writeRawError(socket, status, reason, code, message);
   }
+}
+
+/** Write the JSON error body straight to a socket no response object owns, then close it. */
+function writeRawError(socket: Socket, status: number, reason: string, code: string, message: string, extra = ''): void {
+  const requestId = randomUUID();
+  const body = JSON.stringify({ error: { code, message, requestId } });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\n` +
+      'content-type: application/json; charset=utf-8\r\n' +
+      `content-length: ${Buffer.byteLength(body)}\r\n` +
+      `${extra}x-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }

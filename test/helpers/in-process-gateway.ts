@@ -3,11 +3,12 @@
  * with a hand-built snapshot. Fast enough for per-behaviour tests of the proxy path.
  */
 import pino from 'pino';
+import type { Registry } from 'prom-client';
 import type { ConfigSnapshot } from '../../src/ipc/index.js';
 import { GatewayHandler, RouteTable } from '../../src/worker/pipeline/index.js';
 import { PoolSet } from '../../src/worker/upstream/index.js';
 import { WorkerServer } from '../../src/worker/server.js';
-import { createRegistry, DataPlaneMetrics } from '../../src/telemetry/index.js';
+import { ConnectionMetrics, createRegistry, DataPlaneMetrics } from '../../src/telemetry/index.js';
 import { RateLimitHub } from '../../src/primary/rate-limit-hub.js';
 
 /** A running in-process gateway. */
@@ -17,6 +18,8 @@ export interface InProcessGateway {
   readonly server: WorkerServer;
   readonly handler: GatewayHandler;
   readonly pools: PoolSet;
+  /** The gateway's metrics registry (Prometheus text via `registry.metrics()`). */
+  readonly registry: Registry;
   /** Access-log records written so far. */
   readonly logs: Record<string, unknown>[];
   close(): Promise<void>;
@@ -38,7 +41,7 @@ export async function startInProcess(snapshot: ConfigSnapshot): Promise<InProces
     // The primary's decision logic, in-process.
     rateLimit: async (checks) => limiter.decide(checks),
   });
-  const server = new WorkerServer(snapshot.server, handler, logger);
+  const server = new WorkerServer(snapshot.server, handler, logger, new ConnectionMetrics(registry));
   await server.listen('127.0.0.1', 0);
   return {
     url: `http://127.0.0.1:${server.port}`,
@@ -46,6 +49,7 @@ export async function startInProcess(snapshot: ConfigSnapshot): Promise<InProces
     server,
     handler,
     pools,
+    registry,
     logs,
     async close() {
       await server.drain(1000);

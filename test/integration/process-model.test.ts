@@ -12,9 +12,11 @@ const fresh = new Agent({ pipelining: 0, keepAliveTimeout: 10 }); // a new conne
 t.teardown(() => fresh.close());
 
 /** Pids of the workers serving, found by asking /health on fresh connections. */
-async function workerPids(gw: GatewayProcess, tries = 40): Promise<Set<number>> {
+async function workerPids(gw: GatewayProcess, tries = 40, expect = 2): Promise<Set<number>> {
   const pids = new Set<number>();
-  for (let i = 0; i < tries; i++) {
+  // Fresh connections usually alternate between workers, but a busy machine can hand a
+  // run of them to one worker: keep sampling (bounded) until every worker answered.
+  for (let i = 0; i < tries || (pids.size < expect && i < tries * 5); i++) {
     const res = await request(`${gw.url}/__gateway/health`, { dispatcher: fresh, reset: true });
     pids.add(((await res.body.json()) as { pid: number }).pid);
   }

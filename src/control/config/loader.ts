@@ -17,6 +17,7 @@ import { deepFreeze, type ConfigSnapshot, type LoadBalancerKind } from '../../ip
 import { interpolateDocument, type EnvVars } from './interpolate.js';
 import { schemaProblems, validateSchema } from './schema.js';
 import { checkConfig, normalizeInstanceUrl, type RawConfig } from './semantic-checks.js';
+import { routeSecuritySnapshot, serverSecuritySnapshot } from './security-snapshot.js';
 
 /** Outcome of `loadConfig`: a frozen snapshot, or every problem found. */
 export type LoadResult = { ok: true; snapshot: ConfigSnapshot } | { ok: false; problems: ConfigProblem[] };
@@ -139,6 +140,7 @@ function buildSnapshot(raw: RawConfig, file: string, version: number): ConfigSna
       limits: { ...s.limits },
       timeouts: { ...s.timeouts },
       paths: { ...s.paths },
+      ...serverSecuritySnapshot(s as Parameters<typeof serverSecuritySnapshot>[0]),
     },
     services: raw.services.map((svc) => ({
       name: svc.name,
@@ -165,6 +167,7 @@ function buildSnapshot(raw: RawConfig, file: string, version: number): ConfigSna
       retryable: r.retryable,
       rateLimitHeaders: r.rateLimitHeaders,
       rateLimits: r.rateLimits.map((l) => ({ ...l })),
+      ...routeSecuritySnapshot(r as Parameters<typeof routeSecuritySnapshot>[0]),
     })),
   };
 }

@@ -7,6 +7,7 @@
 import { Ajv, type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
 import type { KeyPath } from './loader.js';
 import { healthCheckSchema, outlierSchema, retrySchema, serviceLimitsSchema } from './schema-resilience.js';
+import { maxConnectionsPerIpSchema, routeSecurityProperties, serverMethodsSchema, serverSecurityHeadersSchema } from './schema-security.js';
 
 const NAME_RULE = '1-64 letters, digits, ".", "_" or "-", starting with a letter or digit';
 
@@ -111,6 +112,7 @@ const route = {
     // How a limited route reports its limits: IETF draft fields, X-RateLimit-*, both or none.
     rateLimitHeaders: { enum: ['both', 'ietf', 'legacy', 'none'], default: 'both' },
     rateLimits: rateLimitsSchema,
+    ...routeSecurityProperties,
   },
 } as const;
 
@@ -151,6 +153,7 @@ export const configSchema = {
             maxUrlBytes: { type: 'integer', minimum: 64, maximum: 1_048_576, default: 8192 },
             maxHeaderBytes: { type: 'integer', minimum: 1024, maximum: 1_048_576, default: 16_384 },
             maxHeaderCount: { type: 'integer', minimum: 8, maximum: 1000, default: 100 },
+            maxConnectionsPerIp: maxConnectionsPerIpSchema,
           },
         },
         timeouts: {
@@ -164,6 +167,8 @@ export const configSchema = {
             drainMs: ms(30_000),
           },
         },
+        methods: serverMethodsSchema,
+        securityHeaders: serverSecurityHeadersSchema,
         paths: {
           type: 'object',
           additionalProperties: false,
@@ -191,7 +196,7 @@ let validator: ValidateFunction | undefined;
 
 /** Validate `data` in place (filling defaults); returns Ajv's errors, empty when valid. */
 export function validateSchema(data: unknown): ErrorObject[] {
-  validator ??= new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true }).compile(
+  validator ??= new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true, allowUnionTypes: true }).compile(
     configSchema as unknown as SchemaObject,
   );
   return validator(data) ? [] : [...(validator.errors ?? [])];

@@ -24,6 +24,7 @@ import { resilienceProblems } from './resilience-checks.js';
 import { parsePattern, type ParsedPattern, type ServerConfig } from '../../ipc/index.js';
 import { parseLimit } from '../../common/rate-limit/index.js';
 import type { KeyPath, Report } from './loader.js';
+import { checkSecurity } from './security-checks.js';
 
 /** A schema-valid route before normalization: exactly one of `path`/`paths` is expected. */
 export interface RawRoute {
@@ -134,6 +135,7 @@ export function checkConfig(raw: RawConfig, report: Report): void {
     }
   });
   checkConflicts(registrations, report);
+  checkSecurity(raw, report);
 }
 
 /** Parse a route path (the grammar the worker router uses) and refuse the reserved prefix. */

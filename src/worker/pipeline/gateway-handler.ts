@@ -21,10 +21,11 @@ import {
 } from '../../common/index.js';
 import { methodLabel, statusClass, type DataPlaneMetrics, type Logger } from '../../telemetry/index.js';
 import { normalizePath, type RouteLookup } from '../router/index.js';
-import { limitKeyOf, rateLimitHeaders, type RateLimitAsk } from '../policies/index.js';
+import { limitKeyOf, rateLimitHeaders, requestIsHttps, type RateLimitAsk } from '../policies/index.js';
 import { UpstreamCall, upstreamRequestHeaders, type CallHooks, type ExchangeOutcome } from '../upstream/index.js';
 import { BodyLimit } from './body-limit.js';
 import { hostnameOf } from './client-host.js';
+import { answerPreflight } from './preflight.js';
 import { requestIdFor } from './request-id.js';
 import { renderRewrite, type RouteTable, type RouteTarget } from './route-table.js';
 import { sendError, sendJson } from './send-error.js';
@@ -91,6 +92,7 @@ export class GatewayHandler {
   readonly #callHooks: CallHooks;
   readonly status: NodeStatus;
   readonly #isDraining = () => this.#draining;
+  readonly #isHttps = (req: IncomingMessage) => requestIsHttps(req, this.#trusted);
 
   constructor(
     table: RouteTable,
@@ -164,12 +166,14 @@ export class GatewayHandler {
       this.#route(req, res, requestId, started);
     } catch (err) {
       if (!(err instanceof GatewayError)) this.#logger.error({ err, requestId }, 'unexpected error while handling a request');
-      this.#fail(req, res, requestId, started, err instanceof GatewayError ? err : new InternalError(err), NO_ROUTE);
+      const gwErr = err instanceof GatewayError ? err : new InternalError(err);
+      this.#fail(req, res, requestId, started, gwErr, NO_ROUTE, this.#table.errorHeadersFor(req, this.#isHttps));
     }
   }
 
   #route(req: IncomingMessage, res: ServerResponse, requestId: string, started: number): void {
     const server = this.#table.snapshot.server;
+    this.#table.guard.check(req, res);
     const url = req.url ?? '/';
     if (url.length > server.limits.maxUrlBytes) throw new UriTooLongError(server.limits.maxUrlBytes);
     if (req.rawHeaders.length > server.limits.maxHeaderCount * 2) {
@@ -188,11 +192,20 @@ export class GatewayHandler {
     }
 
     const method = req.method!;
+    if (method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+      const pre = answerPreflight(this.#table, req, res, requestId, path, this.#via, this.#isHttps);
+      if (pre !== null) return this.#done(req, requestId, started, path, { route: pre.route, upstream: null, service: pre.service, tries: 0 }, pre.outcome);
+    }
     const found = this.#table.router.find(method, hostnameOf(req.headers.host), path);
     if (found.kind === 'not-found') throw new RouteNotFoundError();
     if (found.kind === 'method-not-allowed') throw new MethodNotAllowedError(found.allow);
-    const { route, service } = found.store;
+    const { route, service, policy } = found.store;
     const fields: LogFields = { route: route.id, upstream: null, service: service.name, tries: 0 };
+    const tooLarge = policy.limitError(req, url);
+    if (tooLarge !== null) {
+      const secure = policy.headers.usesHttps && this.#isHttps(req);
+      return this.#fail(req, res, requestId, started, tooLarge, fields, policy.headers.record(req.headers.origin, secure, null));
+    }
     const ctx: Matched = { req, res, requestId, started, target, q, path, found, fields };
     const scoped = found.store.limits;
     if (scoped.length === 0) {
@@ -223,7 +236,8 @@ export class GatewayHandler {
         if (allowed) return this.#forward(ctx, headers);
         // Do not read (and discard) an upload we refused: close after the 429 instead.
         if (!req.complete) res.shouldKeepAlive = false;
-        const bytes = sendError(res, new RateLimitedError(), requestId, this.#via, headers);
+        const secure = policy.headers.usesHttps && this.#isHttps(req);
+        const bytes = sendError(res, new RateLimitedError(), requestId, this.#via, policy.headers.record(req.headers.origin, secure, headers));
         this.#done(req, requestId, started, path, fields, { status: 429, bytes, errorCode: 'GW_RATE_LIMITED' });
       },
     ).catch((err: unknown) => {
@@ -235,16 +249,17 @@ export class GatewayHandler {
   /** Proxy a matched (and admitted) request; `extra` headers go on the response. */
   #forward(ctx: Matched, extra: Record<string, string> | null): void {
     const { req, res, requestId, started, target, q, path, found, fields } = ctx;
-    const { route, service } = found.store;
-    const server = this.#table.snapshot.server;
+    const { route, service, policy } = found.store;
     const method = req.method!;
+    const secure = policy.headers.usesHttps && this.#isHttps(req);
+    const origin = req.headers.origin;
     let body: NodeJS.ReadableStream | null = null;
     const length = req.headers['content-length'];
     const chunked = req.headers['transfer-encoding'] !== undefined;
-    const maxBody = server.limits.maxBodyBytes;
+    const maxBody = policy.maxBodyBytes;
     if (length !== undefined && maxBody > 0 && Number(length) > maxBody) {
       res.shouldKeepAlive = false; // do not read a body we refused
-      this.#fail(req, res, requestId, started, new PayloadTooLargeError(maxBody), fields, extra);
+      this.#fail(req, res, requestId, started, new PayloadTooLargeError(maxBody), fields, policy.headers.record(origin, secure, extra));
       return;
     }
     if (chunked) body = maxBody > 0 ? BodyLimit.wrap(req, maxBody) : req;
@@ -278,9 +293,10 @@ export class GatewayHandler {
       via,
       closeConnection: this.#isDraining,
       extraHeaders: extra,
+      responseHeaders: policy.headers.forRequest(origin, secure),
       sendError: (r, err) => {
         if (err instanceof PayloadTooLargeError) r.shouldKeepAlive = false;
-        return sendError(r, err, requestId, via, extra);
+        return sendError(r, err, requestId, via, policy.headers.record(origin, secure, extra));
       },
       onEndpoint: (endpoint, tries) => {
         fields.upstream = endpoint.authority;
@@ -300,7 +316,7 @@ export class GatewayHandler {
       const local = this.#localStatus();
       const ask = this.#nodeStatus;
       if (ask === null) {
-        const bytes = sendJson(res, 200, { status: 'standalone', worker: local }, requestId);
+        const bytes = sendJson(res, 200, { status: 'standalone', worker: local }, requestId, this.#table.errorHeadersFor(req, this.#isHttps));
         return this.#done(req, requestId, started, req.url ?? '', fields, { status: 200, bytes, errorCode: null });
       }
       ask().then(
@@ -309,7 +325,7 @@ export class GatewayHandler {
           if (doc === null || typeof doc !== 'object') {
             return this.#fail(req, res, requestId, started, new StatusUnavailableError('the primary did not answer in time'), fields);
           }
-          const bytes = sendJson(res, 200, { ...(doc as object), worker: local }, requestId);
+          const bytes = sendJson(res, 200, { ...(doc as object), worker: local }, requestId, this.#table.errorHeadersFor(req, this.#isHttps));
           this.#done(req, requestId, started, req.url ?? '', fields, { status: 200, bytes, errorCode: null });
         },
       ).catch((err: unknown) => this.#logger.error({ err, requestId }, 'answering a status request failed'));
@@ -346,7 +362,7 @@ export class GatewayHandler {
         workersWanted: this.status.workersWanted,
       };
     }
-    const bytes = sendJson(res, status, doc, requestId);
+    const bytes = sendJson(res, status, doc, requestId, this.#table.errorHeadersFor(req, this.#isHttps));
     this.#done(req, requestId, started, req.url ?? '', fields, { status, bytes, errorCode: null });
   }
 

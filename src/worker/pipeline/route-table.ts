@@ -5,6 +5,8 @@
  */
 import type { ConfigSnapshot, EndpointState, RateLimitConfig, RouteConfig } from '../../ipc/index.js';
 import { Router } from '../router/index.js';
+import { RoutePolicy, type ResponseHeaderPolicy } from '../policies/index.js';
+import { RequestGuard } from './request-guard.js';
 import { PoolSet, UpstreamService } from '../upstream/index.js';
 
 /** A piece of a compiled rewrite template. */
@@ -16,6 +18,8 @@ export interface RouteTarget {
   readonly service: UpstreamService;
   /** Compiled `rewrite`, or null. */
   readonly rewrite: readonly RewritePart[] | null;
+  /** Route limits, CORS and response headers (policies/route-policy.ts). */
+  readonly policy: RoutePolicy;
   /** The route's limits, then its service's, with the bucket-key prefix of each. */
   readonly limits: readonly ScopedLimit[];
 }
@@ -61,10 +65,18 @@ export class RouteTable {
   readonly router: Router<RouteTarget>;
   /** The table's services by name. */
   readonly services: ReadonlyMap<string, UpstreamService>;
+  /** Method allowlist and request checks of this snapshot. */
+  readonly guard: RequestGuard;
+  /** Server-wide security headers for responses no route produced (404, 400 ...). */
+  readonly errorHeaders: Readonly<Record<string, string>>;
+  readonly #serverHeaders: ResponseHeaderPolicy;
 
   /** Build from `snapshot`, reusing `pools`; throws if the snapshot cannot be routed. */
   constructor(snapshot: ConfigSnapshot, pools: PoolSet) {
     this.snapshot = snapshot;
+    this.guard = new RequestGuard(snapshot.server);
+    this.#serverHeaders = new RoutePolicy(null, snapshot.server).headers;
+    this.errorHeaders = this.#serverHeaders.record(undefined, false, null);
     const generation = pools.prepare(snapshot.services.flatMap((s) => UpstreamService.poolKeys(s)));
     try {
       const services = new Map(snapshot.services.map((s) => [s.name, new UpstreamService(s, generation.poolFor)]));
@@ -79,7 +91,8 @@ export class RouteTable {
             bucket: `svc:${route.service}#${i}`,
           })),
         ];
-        router.add(route, { route, service, rewrite: route.rewrite === null ? null : compileRewrite(route.rewrite), limits });
+        const rewrite = route.rewrite === null ? null : compileRewrite(route.rewrite);
+        router.add(route, { route, service, rewrite, limits, policy: new RoutePolicy(route, snapshot.server) });
       }
       this.router = router;
       this.services = services;
@@ -93,5 +106,10 @@ export class RouteTable {
   /** Apply node-wide endpoint state pushed by the primary (unknown services are skipped). */
   applyEndpointStates(states: Iterable<EndpointState>): void {
     for (const st of states) this.services.get(st.service)?.applyShared(st.url, st);
+  }
+
+  /** Server-wide headers for a response no route produced; HSTS when `https(req)`. */
+  errorHeadersFor<R>(req: R, https: (req: R) => boolean): Readonly<Record<string, string>> {
+    return this.#serverHeaders.usesHttps && https(req) ? this.#serverHeaders.record(undefined, true, null) : this.errorHeaders;
   }
 }

@@ -101,11 +101,26 @@ export function upstreamRequestHeaders(raw: readonly string[], ctx: ForwardConte
   return out;
 }
 
+/** A route's response header policy (worker/policies/response-header-policy.ts). */
+export interface ResponseHeaderHook {
+  /** Lower-cased upstream header names to drop, or null. */
+  readonly hidden: ReadonlySet<string> | null;
+  /** Append the gateway's headers to the filtered flat list (may edit `Vary`). */
+  finish(out: string[]): void;
+}
+
 /**
  * Build the client response headers from the upstream's raw (latin1 Buffer) headers,
- * dropping hop-by-hop fields and the upstream's own request id echo.
+ * dropping hop-by-hop fields and the upstream's own request id echo; `hook` applies the
+ * route's security/CORS header policy.
  */
-export function clientResponseHeaders(raw: readonly Buffer[], requestId: string, via: string): string[] {
+export function clientResponseHeaders(
+  raw: readonly Buffer[],
+  requestId: string,
+  via: string,
+  hook: ResponseHeaderHook | null = null,
+): string[] {
+  const hidden = hook === null ? null : hook.hidden;
   const out: string[] = [];
   let named: Set<string> | null = null;
   let upstreamVia: string | null = null;
@@ -120,13 +135,14 @@ export function clientResponseHeaders(raw: readonly Buffer[], requestId: string,
       }
       continue;
     }
-    if (HOP_BY_HOP.has(lower) || lower === 'x-request-id') continue;
+    if (HOP_BY_HOP.has(lower) || lower === 'x-request-id' || (hidden !== null && hidden.has(lower))) continue;
     if (lower === 'via') upstreamVia = upstreamVia === null ? value : `${upstreamVia}, ${value}`;
     else out.push(name, value);
   }
   // Rare: drop the fields `Connection` named (a second pass only when it named any).
   const kept = named === null ? out : dropNamed(out, named);
   kept.push('via', upstreamVia === null ? via : `${upstreamVia}, ${via}`, 'x-request-id', requestId);
+  if (hook !== null) hook.finish(kept);
   return kept;
 }
 

@@ -1,7 +1,7 @@
 /** Public surface of the upstream side: pools, services, header rewriting, the proxy exchange. */
 export { PoolSet, type PoolKey, type PoolGeneration } from './pool-set.js';
 export { UpstreamService, type UpstreamEndpoint, type SharedEndpointState } from './upstream-service.js';
-export { upstreamRequestHeaders, clientResponseHeaders, type ForwardContext } from './forward-headers.js';
+export { upstreamRequestHeaders, clientResponseHeaders, type ForwardContext, type ResponseHeaderHook } from './forward-headers.js';
 export { UpstreamCall, type ExchangeOutcome, type CallOptions, type CallHooks } from './upstream-call.js';
 export { upstreamError, retryConditionOf } from './upstream-error.js';
 export { OutlierDetector, type OutlierState, type TryResult } from './outlier-detector.js';

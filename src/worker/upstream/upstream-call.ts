@@ -32,6 +32,7 @@ import { fullJitterBackoff, parseRetryAfter } from './backoff.js';
 import { retryConditionOf, upstreamError } from './upstream-error.js';
 import { UpstreamTry } from './upstream-try.js';
 import type { TryResult } from './outlier-detector.js';
+import type { ResponseHeaderHook } from './forward-headers.js';
 import type { UpstreamEndpoint, UpstreamService } from './upstream-service.js';
 
 /** How the request ended, for the access log. */
@@ -68,6 +69,8 @@ export interface CallOptions {
   readonly via: string;
   /** Headers the gateway adds to the client response (rate-limit state), or null. */
   readonly extraHeaders: Record<string, string> | null;
+  /** The route's response-header policy (security headers, CORS), or null. */
+  readonly responseHeaders?: ResponseHeaderHook | null;
   /** Ask the client to close the connection after this response (draining). */
   readonly closeConnection: () => boolean;
   /** Write a JSON error response (headers not yet sent); returns body bytes. */

@@ -65,7 +65,8 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
 
   /** Response headers for the client (hop-by-hop stripped, Via and request id set). */
   clientHeaders(rawHeaders: Buffer[]): string[] {
-    return clientResponseHeaders(rawHeaders, this.#call.opts.requestId, this.#call.opts.via);
+    const o = this.#call.opts;
+    return clientResponseHeaders(rawHeaders, o.requestId, o.via, o.responseHeaders ?? null);
   }
 
   onConnect(abort: (err?: Error) => void): void {

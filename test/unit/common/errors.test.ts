@@ -44,6 +44,8 @@ t.test('every error class carries a listed code and the status the README gives 
     new errors.InternalError(),
     new errors.MetricsUnavailableError('x'),
     new errors.RateLimitedError(),
+    new errors.CorsRejectedError('x'),
+    new errors.ExpectationFailedError(),
   ];
   for (const e of samples) {
     t.ok(e instanceof GatewayError);

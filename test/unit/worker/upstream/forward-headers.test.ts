@@ -84,3 +84,14 @@ t.test('response: hop-by-hop stripped, duplicates kept, Via appended, request id
   t.same(out.get('via'), ['1.0 app, 1.1 gateway']);
   t.same(out.get('x-request-id'), ['rid-9']);
 });
+
+t.test('response hook: hidden names dropped (any case), finish sees the final list once', async (t) => {
+  const raw = ['Server', 'app/1', 'X-Powered-By', 'php', 'X-Keep', '1'].map((s) => Buffer.from(s, 'latin1'));
+  const calls: string[][] = [];
+  const hook = { hidden: new Set(['server', 'x-powered-by']), finish: (out: string[]) => void (calls.push([...out]), out.push('x-added', 'y')) };
+  const out = clientResponseHeaders(raw, 'rid-3', '1.1 gateway', hook);
+  t.same(calls, [['X-Keep', '1', 'via', '1.1 gateway', 'x-request-id', 'rid-3']], 'finish runs after Via and the request id');
+  t.same(out, ['X-Keep', '1', 'via', '1.1 gateway', 'x-request-id', 'rid-3', 'x-added', 'y']);
+  const none = clientResponseHeaders(raw, 'rid-3', '1.1 gateway', { hidden: null, finish: () => {} });
+  t.same(toMap(none).get('server'), ['app/1'], 'hidden: null removes nothing');
+});
