@@ -68,7 +68,13 @@ export interface EndpointState {
 /** Worker → primary: this worker's breaker ejected (or a probe recovered) an instance. */
 export interface OutlierReportMessage { v: 1; type: 'outlier-report'; service: string; url: string; event: 'eject' | 'recover' }
 /** Primary → workers: authoritative state of these instances (changed ones, or all for a new worker). */
-export interface EndpointStatesMessage { v: 1; type: 'endpoint-states'; states: EndpointState[] }
+export interface EndpointStatesMessage {
+  v: 1;
+  type: 'endpoint-states';
+  states: EndpointState[];
+  /** True: `states` lists every instance of the config; replace, do not merge. */
+  full: boolean;
+}
 /** Worker → primary: a client asked for the node status document (request `id`). */
 export interface StatusRequestMessage { v: 1; type: 'status-request'; id: number }
 /** Primary → worker: the node status document for request `id`. */

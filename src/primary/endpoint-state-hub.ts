@@ -43,17 +43,39 @@ export class EndpointStateHub {
     this.#opts = opts;
   }
 
-  /** Track the services of `snapshot`; state of instances that stay is kept. */
+  /**
+   * Also accept reports about the services of `snapshot` (a reload is rolling out: old
+   * and new workers serve side by side); nothing is dropped until `setSnapshot`.
+   */
+  prepare(snapshot: ConfigSnapshot): void {
+    for (const s of snapshot.services) this.#services.set(s.name, infoOf(s));
+  }
+
+  /**
+   * Track exactly the services of `snapshot`: state of instances that stay is kept,
+   * state that no longer applies is dropped (removed instances) or reset (ejections of a
+   * service whose detection is now off, verdicts of one whose checks are now off), and
+   * every worker gets the full state so none keeps a stale entry.
+   */
   setSnapshot(snapshot: ConfigSnapshot): void {
     const services = new Map<string, ServiceInfo>();
     const keep = new Set<string>();
     for (const s of snapshot.services) {
-      const urls = s.instances.map((i) => i.url);
-      services.set(s.name, { outlier: s.outlierDetection, urls, checked: s.healthCheck.enabled });
-      for (const url of urls) keep.add(keyOf(s.name, url));
+      const info = infoOf(s);
+      services.set(s.name, info);
+      for (const url of info.urls) {
+        keep.add(keyOf(s.name, url));
+        const e = this.#entry(s.name, url);
+        if (!s.outlierDetection.enabled) e.ejectedUntil = 0;
+        if (!info.checked) {
+          e.healthy = true;
+          e.healthReason = null;
+        }
+      }
     }
     for (const key of this.#entries.keys()) if (!keep.has(key)) this.#entries.delete(key);
     this.#services = services;
+    this.#broadcast([...this.#entries.values()], true);
   }
 
   /** A worker's breaker ejected or recovered an instance: decide and broadcast. */
@@ -104,8 +126,7 @@ export class EndpointStateHub {
 
   /** Send the whole state to a worker that just started listening. */
   sendAll(worker: Worker): void {
-    if (this.#entries.size === 0) return;
-    const msg: ToWorker = { v: PROTOCOL_VERSION, type: 'endpoint-states', states: [...this.#entries.values()].map(wire) };
+    const msg: ToWorker = { v: PROTOCOL_VERSION, type: 'endpoint-states', states: [...this.#entries.values()].map(wire), full: true };
     sendToWorker(worker, msg);
   }
 
@@ -144,8 +165,8 @@ export class EndpointStateHub {
     return e;
   }
 
-  #broadcast(entries: Entry[]): void {
-    const msg: ToWorker = { v: PROTOCOL_VERSION, type: 'endpoint-states', states: entries.map(wire) };
+  #broadcast(entries: Entry[], full = false): void {
+    const msg: ToWorker = { v: PROTOCOL_VERSION, type: 'endpoint-states', states: entries.map(wire), full };
     for (const w of this.#opts.workers()) sendToWorker(w, msg);
   }
 
@@ -155,4 +176,9 @@ export class EndpointStateHub {
 }
 
 const keyOf = (service: string, url: string) => `${service}\n${url}`;
+const infoOf = (s: ConfigSnapshot['services'][number]): ServiceInfo => ({
+  outlier: s.outlierDetection,
+  urls: s.instances.map((i) => i.url),
+  checked: s.healthCheck.enabled,
+});
 const wire = (e: Entry): EndpointState => ({ service: e.service, url: e.url, ejectedUntil: e.ejectedUntil, ejections: e.ejections, healthy: e.healthy });

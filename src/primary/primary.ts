@@ -109,10 +109,12 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
       logInvalid(logger, answer.problems, 'reload rejected: config is invalid; keeping the running config');
       return;
     }
+    endpoints.prepare(answer.snapshot);
     const ok = await supervisor!.reload(answer.snapshot);
     metrics.reloads.inc({ result: ok ? 'applied' : 'failed' });
+    // Applied or abandoned, the hub tracks exactly the config that serves now.
+    endpoints.setSnapshot(ok ? answer.snapshot : supervisor!.snapshot ?? answer.snapshot);
     if (ok) {
-      endpoints.setSnapshot(answer.snapshot);
       control.setHealthTargets(healthTargets(answer.snapshot));
       metrics.configVersion.set(answer.snapshot.version);
       logger.info({ configVersion: version, workers: workerCount(answer.snapshot) }, 'reload complete');

@@ -109,6 +109,7 @@ process.on('message', (m: unknown) => {
   } else if (msg.type === 'drain') void drain(msg.timeoutMs, 'primary');
   else if (msg.type === 'rate-limit-verdict') rateLimits.answer(msg.id, msg.verdicts);
   else if (msg.type === 'endpoint-states') {
+    if (msg.full) endpointStates.clear();
     for (const st of msg.states) endpointStates.set(`${st.service}\n${st.url}`, st);
     handler?.table.applyEndpointStates(msg.states);
   } else if (msg.type === 'status-response') statusCalls.settle(msg.id, msg.doc);

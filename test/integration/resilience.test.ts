@@ -96,7 +96,6 @@ t.test('active health checks (control thread) take an instance out and bring it 
   t.teardown(() => gw.stop());
   const probes = () => flaky.seen.filter((s) => s.url === '/healthz');
   await waitFor(() => probes().length >= 3, 10_000);
-  const interval = probes().length;
   healthy = false;
   await waitFor(async () => {
     const doc = JSON.parse((await get(`${gw.url}/__gateway/status`)).body);
@@ -105,7 +104,6 @@ t.test('active health checks (control thread) take an instance out and bring it 
   const served = flaky.seen.filter((s) => s.url !== '/healthz').length;
   for (let i = 0; i < 20; i++) t.equal((await get(`${gw.url}/y${i}`)).status, 200);
   t.equal(flaky.seen.filter((s) => s.url !== '/healthz').length, served, 'no traffic to the unhealthy instance from either worker');
-  t.ok(interval > 0);
   healthy = true;
   await waitFor(async () => {
     const doc = JSON.parse((await get(`${gw.url}/__gateway/status`)).body);

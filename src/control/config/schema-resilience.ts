@@ -84,7 +84,13 @@ export const healthCheckSchema = {
   default: {},
   properties: {
     enabled: { type: 'boolean', default: false },
-    path: { type: 'string', pattern: '^/[^\\s#]*$', default: '/health', description: 'an origin-form path such as "/health"' },
+    // Origin form only: `//host/x` or `/\\host/x` would resolve to another host.
+    path: {
+      type: 'string',
+      pattern: '^/(?![/\\\\])[^\\s#\\\\]*$',
+      default: '/health',
+      description: 'an origin-form path such as "/health" (no "//" or "\\" at the start, no spaces or "#")',
+    },
     intervalMs: ms(5_000, 100, 600_000),
     timeoutMs: ms(2_000, 50, 600_000),
     healthyThreshold: { type: 'integer', minimum: 1, maximum: 100, default: 2 },

@@ -66,12 +66,16 @@ export class HealthProber {
           next.set(key, old);
           continue;
         }
+        const origin = new URL(url).origin;
+        const target = new URL(t.check.path, origin);
+        // The schema refuses paths that leave the origin; never probe another host anyway.
+        if (target.origin !== origin) continue;
         const probe: Probe = {
           key,
           service: t.service,
           url,
           check: t.check,
-          target: new URL(t.check.path, new URL(url).origin).href,
+          target: target.href,
           verdict: null,
           successes: 0,
           failures: 0,

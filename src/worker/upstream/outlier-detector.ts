@@ -73,7 +73,7 @@ export class OutlierDetector {
   /** True when the instance may take a try now (closed, or half-open with no probe out). */
   admits(s: OutlierState, now: number): boolean {
     if (!s.healthy) return false;
-    if (s.ejectedUntil === 0) return true;
+    if (s.ejectedUntil === 0 || !this.#config.enabled) return true;
     return now >= s.ejectedUntil && !s.probing;
   }
 
@@ -82,7 +82,8 @@ export class OutlierDetector {
     const threshold = this.#config.panicThresholdPercent;
     if (threshold <= 0) return false;
     let available = 0;
-    for (const s of this.#states) if (s.healthy && (s.ejectedUntil === 0 || now >= s.ejectedUntil)) available++;
+    const enabled = this.#config.enabled;
+    for (const s of this.#states) if (s.healthy && (!enabled || s.ejectedUntil === 0 || now >= s.ejectedUntil)) available++;
     return available * 100 < threshold * this.#states.length;
   }
 
@@ -99,13 +100,15 @@ export class OutlierDetector {
   }
 
   /**
-   * Count the outcome of a try. Returns 'eject' when this outcome ejected the instance,
-   * 'recover' when it closed a half-open breaker, else null.
+   * Count the outcome of a try (`probe`: it was the half-open probe). Returns 'eject' when
+   * this outcome ejected the instance, 'recover' when it closed a half-open breaker, else
+   * null. While ejected or half-open only the probe's outcome counts: a slow try that
+   * started before the ejection, or a panic-mode try, decides nothing.
    */
-  record(s: OutlierState, result: TryResult, now: number): 'eject' | 'recover' | null {
+  record(s: OutlierState, result: TryResult, now: number, probe = false): 'eject' | 'recover' | null {
     if (!this.#config.enabled) return null;
     if (s.ejectedUntil !== 0) {
-      if (now < s.ejectedUntil) return null; // a try that started before the ejection
+      if (now < s.ejectedUntil || !probe) return null;
       s.probing = false;
       if (result === 'success') {
         s.ejectedUntil = 0;

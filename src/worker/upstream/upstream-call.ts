@@ -87,9 +87,14 @@ export class UpstreamCall {
   readonly res: ServerResponse;
   readonly opts: CallOptions;
   readonly #started = Date.now();
-  readonly #tried: UpstreamEndpoint[] = [];
+  /** Endpoints tried so far; allocated on the first retry only (the hot path tries once). */
+  #tried: UpstreamEndpoint[] | null = null;
+  #first: UpstreamEndpoint | null = null;
+  #tries = 0;
   #current: UpstreamTry | null = null;
-  #retrying = false;
+  /** A `limits.maxRetries` slot is held from admitting a retry until that retry's try ends. */
+  #slotHeld = false;
+  #slotOwner: UpstreamTry | null = null;
   #backoffTimer: NodeJS.Timeout | null = null;
   #clientGone = false;
   #admitted = false;
@@ -140,7 +145,8 @@ export class UpstreamCall {
     this.#backoffTimer = null;
     const { service } = this.opts;
     const now = Date.now();
-    const endpoint = service.pick(now, this.#tried.length === 0 ? null : this.#tried);
+    if (this.#tries === 1) this.#tried = [this.#first!];
+    const endpoint = service.pick(now, this.#tried);
     if (endpoint === null) {
       this.#fail(new NoHealthyUpstreamError(service.name));
       return;
@@ -150,10 +156,13 @@ export class UpstreamCall {
       this.#fail(new UpstreamOverloadedError(service.name, 'maxPendingRequests', maxPending));
       return;
     }
-    this.#tried.push(endpoint);
-    this.opts.onEndpoint(endpoint, this.#tried.length);
+    this.#tries++;
+    if (this.#tried === null) this.#first = endpoint;
+    else this.#tried.push(endpoint);
+    this.opts.onEndpoint(endpoint, this.#tries);
     const t = new UpstreamTry(this, endpoint);
     t.probe = service.detector.tryStarted(endpoint.outlier, now);
+    if (this.#slotHeld && this.#slotOwner === null) this.#slotOwner = t;
     this.#current = t;
     const retry = service.retry;
     let headersTimeout = retry.perTryTimeoutMs > 0 ? retry.perTryTimeoutMs : service.timeouts.headersMs;
@@ -261,7 +270,7 @@ export class UpstreamCall {
   #record(t: UpstreamTry, result: TryResult): void {
     t.recorded = true;
     const { service } = this.opts;
-    const event = service.detector.record(t.endpoint.outlier, result, Date.now());
+    const event = service.detector.record(t.endpoint.outlier, result, Date.now(), t.probe);
     if (event === null) return;
     service.refreshImpaired();
     this.opts.hooks.outlier(service, t.endpoint, event);
@@ -271,18 +280,15 @@ export class UpstreamCall {
     if (this.#current === t) this.#current = null;
     t.endpoint.active--;
     if (t.probe && !t.recorded) this.opts.service.detector.probeAbandoned(t.endpoint.outlier);
-    if (this.#retrying) {
-      this.#retrying = false;
-      this.opts.service.retriesActive--;
-    }
+    if (this.#slotOwner === t) this.#releaseSlot();
     this.opts.hooks.tryDone(this.opts.service, errorCode ?? statusClassOf(status), seconds);
   }
 
   #retryOn(condition: RetryCondition): boolean {
     const { service, retryable, body } = this.opts;
-    if (!retryable || this.#tried.length > service.retry.attempts) return false;
-    // A request body that started streaming upstream cannot be sent again.
-    if (body !== null && (body !== (this.req as Readable) || this.req.readableDidRead)) return false;
+    if (!retryable || this.#tries > service.retry.attempts) return false;
+    // A request body that started streaming upstream (or that undici destroyed) cannot be sent again.
+    if (body !== null && (body !== (this.req as Readable) || this.req.readableDidRead || this.req.destroyed)) return false;
     return service.retry.on.includes(condition);
   }
 
@@ -312,21 +318,33 @@ export class UpstreamCall {
       return false;
     }
     hooks.retry(service, 'retried');
+    // Hold the slot now, not when the retry is sent: concurrent failures decide before
+    // any of them has finished discarding its response.
+    this.#slotHeld = true;
+    this.#slotOwner = null;
+    service.retriesActive++;
     return true;
+  }
+
+  #releaseSlot(): void {
+    if (!this.#slotHeld) return;
+    this.#slotHeld = false;
+    this.#slotOwner = null;
+    this.opts.service.retriesActive--;
   }
 
   /** Send the next try after `delay` ms (-2: the computed backoff). */
   #schedule(delay: number): void {
     const { service } = this.opts;
-    this.#retrying = true;
-    service.retriesActive++;
+    if (this.#clientGone) {
+      this.#finish('GW_CLIENT_CLOSED', 499);
+      return;
+    }
     const backoff = service.retry.backoff;
-    const wait = delay >= 0 ? delay : fullJitterBackoff(this.#tried.length - 1, backoff.baseMs, backoff.maxMs);
+    const wait = delay >= 0 ? delay : fullJitterBackoff(this.#tries - 1, backoff.baseMs, backoff.maxMs);
     const total = service.retry.totalTimeoutMs;
     if (total > 0 && Date.now() + wait - this.#started >= total) {
       // The wait would outlive the deadline: fail now with what the last try proved.
-      this.#retrying = false;
-      service.retriesActive--;
       this.#fail(new UpstreamTimeoutError('headers', new Error(`retry deadline of ${total} ms reached`)));
       return;
     }
@@ -356,10 +374,7 @@ export class UpstreamCall {
     if (this.#settled) return;
     this.#settled = true;
     if (this.#backoffTimer !== null) (clearTimeout(this.#backoffTimer), (this.#backoffTimer = null));
-    if (this.#retrying) {
-      this.#retrying = false;
-      this.opts.service.retriesActive--;
-    }
+    this.#releaseSlot();
     if (this.#admitted) this.opts.service.active--;
     this.res.off('close', this.#onClose);
     if (this.#queued) this.req.socket.off('close', this.#onClose);

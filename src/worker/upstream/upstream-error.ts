@@ -11,7 +11,7 @@ const TIMEOUT_PHASES: Record<string, 'connect' | 'headers' | 'body'> = {
   UND_ERR_BODY_TIMEOUT: 'body',
 };
 
-// The request never reached the instance: safe to retry whatever the method.
+// The request never reached the instance (retried only when the request is retryable, like any other failure).
 const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN']);
 // The connection broke after the request may have been sent.
 const RESETS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED']);

@@ -10,12 +10,13 @@ function fakeWorker(inbox: EndpointStatesMessage[]): Worker {
   return { isConnected: () => true, send: (m: EndpointStatesMessage) => void inbox.push(m) } as unknown as Worker;
 }
 
-function setup(urls: string[], over: Parameters<typeof service>[2] = {}) {
+function setup(urls: string[], over: Parameters<typeof service>[2] = {}, listening = false) {
   let now = 1_000_000;
   const inbox: EndpointStatesMessage[] = [];
   const w = fakeWorker(inbox);
-  const hub = new EndpointStateHub({ workers: () => [w], logger: pino({ level: 'silent' }), now: () => now });
+  const hub = new EndpointStateHub({ workers: () => (listening ? [w] : []), logger: pino({ level: 'silent' }), now: () => now });
   hub.setSnapshot(snapshot([service('s', urls, over)], [route('r', ['/*'], 's')]));
+  listening = true;
   return { hub, inbox, w, advance: (ms: number) => (now += ms), now: () => now };
 }
 
@@ -58,14 +59,31 @@ t.test('health verdicts, new workers, unknown instances, status document', async
   hub.report('other', 'http://a', 'eject');
   t.equal(inbox.length, n, 'reports about instances not in the config are ignored');
   hub.sendAll(w);
-  t.equal(inbox.at(-1)!.states.length, 1, 'a new worker gets every known state');
+  t.same(inbox.at(-1)!.states.map((s) => s.url), ['http://a', 'http://b'], 'a new worker gets the state of every instance');
   const [svc] = hub.status() as { name: string; available: number; total: number; panic: boolean; instances: { url: string; health: string; breaker: string }[] }[];
   t.match(svc, { name: 's', available: 1, total: 2, panic: false });
   t.match(svc!.instances, [{ url: 'http://a', health: 'unhealthy', breaker: 'closed' }, { url: 'http://b', health: 'healthy', breaker: 'closed' }]);
   hub.health('s', 'http://b', false, 'down');
-  hub.setSnapshot(snapshot([service('s', ['http://b'])], [route('r', ['/*'], 's')]));
-  const before = inbox.length;
+  hub.setSnapshot(snapshot([service('s', ['http://b'], { healthCheck: { enabled: true } })], [route('r', ['/*'], 's')]));
+  t.match(inbox.at(-1), { full: true, states: [{ url: 'http://b', healthy: false }] }, 'a new snapshot pushes the full state; removed instances are gone');
   hub.sendAll(w);
-  t.equal(inbox.length, before + 1);
-  t.same(inbox.at(-1)!.states.map((s) => s.url), ['http://b'], 'state of removed instances is dropped on a new snapshot');
+  t.same(inbox.at(-1)!.states.map((s) => s.url), ['http://b']);
+});
+
+t.test('a reload that turns checks or detection off resets what they had decided', async (t) => {
+  const { hub, inbox } = setup(['http://a', 'http://b'], { healthCheck: { enabled: true } });
+  hub.health('s', 'http://a', false, 'down');
+  hub.report('s', 'http://b', 'eject');
+  hub.setSnapshot(snapshot([service('s', ['http://a', 'http://b'], { outlierDetection: { enabled: false } })], [route('r', ['/*'], 's')]));
+  t.match(inbox.at(-1), { full: true, states: [{ url: 'http://a', healthy: true, ejectedUntil: 0 }, { url: 'http://b', healthy: true, ejectedUntil: 0 }] });
+});
+
+t.test('during a rolling reload, reports about the new config\'s instances are accepted', async (t) => {
+  const { hub, inbox } = setup(['http://a']);
+  hub.report('s', 'http://new', 'eject');
+  const n = inbox.length;
+  hub.prepare(snapshot([service('s', ['http://a', 'http://new'])], [route('r', ['/*'], 's')]));
+  hub.report('s', 'http://new', 'eject');
+  t.equal(inbox.length, n + 1);
+  t.not(inbox.at(-1)!.states[0]!.ejectedUntil, 0);
 });

@@ -49,13 +49,14 @@ t.test('half-open: one probe at a time; success closes, failure re-ejects for lo
   t.ok(d.admits(s, 1000), 'half-open after the ejection time');
   d.tryStarted(s, 1000);
   t.notOk(d.admits(s, 1001), 'only one probe in flight');
-  t.equal(d.record(s, 'gateway-failure', 1100), 'eject', 'failed probe re-ejects at once');
+  t.equal(d.record(s, 'success', 1050), null, 'a try that is not the probe decides nothing in half-open');
+  t.equal(d.record(s, 'gateway-failure', 1100, true), 'eject', 'failed probe re-ejects at once');
   t.equal(s.ejectedUntil, 1100 + 2000, 'second ejection lasts 2 × base');
   d.tryStarted(s, 3100);
-  t.equal(d.record(s, '5xx', 3200), 'eject');
+  t.equal(d.record(s, '5xx', 3200, true), 'eject');
   t.equal(s.ejectedUntil, 3200 + 2500, 'third is capped at maxEjectionMs');
   d.tryStarted(s, 6000);
-  t.equal(d.record(s, 'success', 6000), 'recover');
+  t.equal(d.record(s, 'success', 6000, true), 'recover');
   t.equal(s.ejectedUntil, 0);
   t.ok(d.admits(s, 6001), 'closed again');
 });
@@ -103,9 +104,12 @@ t.test('failure rate over the window ejects once minRequests is reached', async 
   for (let i = 0; i < 9; i++) t.equal(fresh.d.record(f, '5xx', 20_000 + i), null, 'old successes expired; 9 < minRequests');
 });
 
-t.test('disabled detection never ejects', async (t) => {
+t.test('disabled detection never ejects and ignores ejections left from before', async (t) => {
   const { d, states } = setup(2, { enabled: false });
   for (let i = 0; i < 50; i++) t.equal(d.record(states[0]!, 'gateway-failure', i), null);
+  states[1]!.ejectedUntil = 10_000; // e.g. pushed by the primary before a reload turned detection off
+  t.ok(d.admits(states[1]!, 5), 'a stale ejection does not keep traffic away');
+  t.notOk(d.panic(5));
 });
 
 t.test('an abandoned probe (client gone) frees half-open for the next one', async (t) => {

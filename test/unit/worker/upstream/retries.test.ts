@@ -180,9 +180,9 @@ t.test('ejection, half-open probe and recovery', async (t) => {
   t.equal(flaky!.seen.length, 3, 'ejected: no traffic');
   t.match(gw.logs.find((l) => l.msg === 'outlier detection ejected an upstream instance'), { event: 'eject', ejections: 1 });
   await sleep(450);
-  // Half-open: the next requests include one probe, which still fails → re-ejected for 2 × base.
-  for (let i = 0; i < 4; i++) await call(`${gw.url}/p${i}`);
-  t.equal(flaky!.seen.length, 4, 'exactly one probe in half-open');
+  // Half-open: of 6 concurrent requests exactly one is the probe, which still fails → re-ejected for 2 × base.
+  await Promise.all(Array.from({ length: 6 }, (_, i) => call(`${gw.url}/p${i}`)));
+  t.equal(flaky!.seen.length, 4, 'exactly one probe in half-open, even with concurrent requests');
   failing = false;
   for (let i = 0; i < 6; i++) await call(`${gw.url}/q${i}`);
   t.equal(flaky!.seen.length, 4, 'a failed probe re-ejects (now for 800 ms)');
@@ -203,8 +203,8 @@ t.test('panic mode routes to every instance when too few are available; without 
   t.teardown(() => gw.close());
   await call(`${gw.url}/1`);
   await call(`${gw.url}/2`);
-  const before = a!.seen.length + b!.seen.length;
-  t.equal(before, 2, 'both instances ejected after one 500 each');
+  t.equal(a!.seen.length + b!.seen.length, 2);
+  t.equal(gw.logs.filter((l) => l.event === 'eject').length, 2, 'both instances ejected after one 500 each');
   const r = await call(`${gw.url}/3`);
   t.equal(r.status, 500, 'panic: the request still goes to an (ejected) instance');
   t.equal(a!.seen.length + b!.seen.length, 3);
@@ -213,7 +213,54 @@ t.test('panic mode routes to every instance when too few are available; without 
   t.teardown(() => strict.close());
   await call(`${strict.url}/1`);
   await call(`${strict.url}/2`);
+  t.equal(strict.logs.filter((l) => l.event === 'eject').length, 2);
   const dark = await call(`${strict.url}/3`);
   t.equal(dark.status, 503, 'panic disabled: nothing to send to');
   t.equal(JSON.parse(dark.text).error.code, 'GW_NO_UPSTREAM');
+});
+
+t.test('limits.maxRetries caps concurrent retries even while failed responses are still being read', async (t) => {
+  // A 503 whose body takes a while: every concurrent failure decides before any retry is sent.
+  const [slow] = await upstreams(t, (_req, res) => {
+    res.writeHead(503, { 'content-type': 'text/plain' });
+    res.write('x');
+    setTimeout(() => res.end('y'), 150);
+  });
+  const svc = service('s', [slow!.url], {
+    retry: { attempts: 1, on: [503], backoff: { baseMs: 1, maxMs: 2 }, budget: { percent: 100, minPerSecond: 1000 } },
+    limits: { maxRetries: 1 },
+    outlierDetection: { enabled: false },
+  });
+  const gw = await startInProcess(snapshot([svc], [route('r', ['/*'], 's')]));
+  t.teardown(() => gw.close());
+  const results = await Promise.all(Array.from({ length: 20 }, (_, i) => call(`${gw.url}/${i}`)));
+  t.ok(results.every((r) => r.status === 503));
+  const retried = gw.logs.filter((l) => l.route === 'r' && l.tries === 2).length;
+  t.equal(retried, 1, 'one retry slot, held from the decision until the retry ended');
+  t.equal(slow!.seen.length, 21);
+});
+
+t.test('a client that leaves while a failed response is discarded is not retried for', async (t) => {
+  const [slow, good] = await upstreams(
+    t,
+    (_req, res) => {
+      res.writeHead(503);
+      res.write('x');
+      setTimeout(() => res.end(), 300);
+    },
+    echo,
+  );
+  const svc = service('s', [slow!.url, good!.url], { retry: { on: [503], backoff: { baseMs: 1, maxMs: 2 } }, outlierDetection: { enabled: false } });
+  const gw = await startInProcess(snapshot([svc], [route('r', ['/*'], 's')]));
+  t.teardown(() => gw.close());
+  const ac = new AbortController();
+  const pending = request(`${gw.url}/gone`, { dispatcher: agent, signal: ac.signal }).catch(() => null);
+  await sleep(100);
+  ac.abort();
+  await pending;
+  await sleep(400);
+  t.equal(good!.seen.length, 0, 'no retry was sent for a client that left');
+  t.match(gw.logs.find((l) => l.route === 'r'), { status: 499, error: 'GW_CLIENT_CLOSED' });
+  const svcState = gw.handler.table.services.get('s')!;
+  t.same([svcState.active, svcState.pending, svcState.retriesActive], [0, 0, 0], 'no counter leaked');
 });
