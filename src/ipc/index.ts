@@ -1,3 +1,4 @@
 export * from './snapshot.js';
 export * from './messages.js';
 export { parsePattern, type ParsedPattern, type PatternSegment } from './route-pattern.js';
+export * from './auth-config.js';

@@ -2,6 +2,7 @@
  * The validated, defaulted configuration as it crosses from the control plane to the
  * data plane. Plain JSON (it travels over node:cluster IPC), frozen on receipt.
  */
+import type { AuthConfig, RouteAuthConfig } from './auth-config.js';
 
 /** Load-balancing algorithms a service can choose. */
 export type LoadBalancerKind =
@@ -62,6 +63,8 @@ export interface RouteConfig {
   readonly preserveHost: boolean;
   /** Node-wide limits; a request must pass all of them. */
   readonly rateLimits: readonly RateLimitConfig[];
+  /** Authentication/authorization the route requires; absent or null = none. */
+  readonly auth?: RouteAuthConfig | null;
 }
 
 /** One rate limit of a route: `requests` per `per` (unit or seconds), keyed by client IP or a header. */
@@ -69,7 +72,7 @@ export interface RateLimitConfig {
   readonly requests: number;
   readonly per: 's' | 'm' | 'h' | 'd' | number;
   readonly burst?: number;
-  /** `ip` (peer address, or X-Forwarded-For from trusted proxies) or `header:<name>`. */
+  /** `ip` (peer address, or X-Forwarded-For from trusted proxies), `header:<name>`, `api-key` or `subject`. */
   readonly key: string;
 }
 
@@ -115,6 +118,8 @@ export interface ConfigSnapshot {
   readonly server: ServerConfig;
   readonly services: readonly ServiceConfig[];
   readonly routes: readonly RouteConfig[];
+  /** Authentication settings; absent or null = no auth configured. */
+  readonly auth?: AuthConfig | null;
 }
 
 /** Recursively freeze a snapshot so no worker code can mutate shared config. */

@@ -6,9 +6,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import { formatProblem } from '../common/index.js';
+import { stateFiles } from '../common/api-keys/index.js';
 import type { ConfigSnapshot, FromControl } from '../ipc/index.js';
 import type { Logger } from '../telemetry/index.js';
-import { ControlPlaneMetrics, createRegistry, flushLogger } from '../telemetry/index.js';
+import { AuditFileSink, AuditLog, ControlPlaneMetrics, createRegistry, flushLogger } from '../telemetry/index.js';
 import { MetricsHub } from './metrics-hub.js';
 import { RateLimitHub } from './rate-limit-hub.js';
 import { ControlHost } from './control-host.js';
@@ -49,12 +50,16 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     logger.info({ exitCode: code }, 'shutting down: draining workers');
     await supervisor?.shutdown();
     await control.stop();
+    await audit.close().catch(() => {});
     logger.info('stopped');
     flushLogger(logger);
     resolveExit(code);
   };
 
   const registry = createRegistry();
+  const audit = new AuditLog({ sink: new AuditFileSink(stateFiles(process.cwd(), opts.env).auditLog), logger, registry, base: { role: 'primary' } });
+  const auditReload = (result: string, extra: Record<string, unknown> = {}) =>
+    audit.record('config.reload', { configVersion: version, configFile: opts.configFile, result, ...extra });
   const metrics = new ControlPlaneMetrics(registry, {
     workersUp: () => supervisor?.readyWorkers.length ?? 0,
     workerRestarts: () => supervisor?.respawns ?? 0,
@@ -86,16 +91,19 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
       answer = await loadWithRetry(control, version, 'reload', logger);
     } catch (err) {
       metrics.reloads.inc({ result: 'failed' });
+      auditReload('failed', { reason: (err as Error).message });
       logger.error({ err }, 'reload failed: control plane unavailable; keeping the running config');
       return;
     }
     if (answer.type !== 'config-loaded') {
       metrics.reloads.inc({ result: 'invalid' });
+      auditReload('invalid', { problems: answer.problems.length });
       logInvalid(logger, answer.problems, 'reload rejected: config is invalid; keeping the running config');
       return;
     }
     const ok = await supervisor!.reload(answer.snapshot);
     metrics.reloads.inc({ result: ok ? 'applied' : 'failed' });
+    auditReload(ok ? 'applied' : 'failed');
     if (ok) {
       metrics.configVersion.set(answer.snapshot.version);
       logger.info({ configVersion: version, workers: workerCount(answer.snapshot) }, 'reload complete');

@@ -12,7 +12,8 @@ import { PROTOCOL_VERSION, type RateLimitCheck, type RateLimitVerdict, type ToWo
 
 /** Checks as sent by a worker, or null when the message is malformed. */
 function validChecks(checks: unknown): RateLimitCheck[] | null {
-  if (!Array.isArray(checks) || checks.length > 4) return null;
+  // A route has at most 4 limits; an API key's own limit may add a fifth.
+  if (!Array.isArray(checks) || checks.length > 5) return null;
   for (const c of checks) {
     if (typeof c !== 'object' || c === null) return null;
     const { key, limit } = c as { key?: unknown; limit?: unknown };

@@ -9,3 +9,6 @@ export {
   ControlPlaneMetrics,
   type MetricsJson,
 } from './metrics.js';
+export { AuditLog, type AuditSink, type AuditLogOptions } from './audit-log.js';
+export { AuditFileSink } from './audit-file-sink.js';
+export { HotCounter, HotHistogram } from './hot-metrics.js';

@@ -4,9 +4,11 @@
  * from then on only serves requests, swaps snapshots and drains on request.
  */
 import { PROTOCOL_VERSION, deepFreeze, isProtocolMessage, type ConfigSnapshot, type FromWorker, type ToWorker } from '../ipc/index.js';
-import { createLogger, createRegistry, DataPlaneMetrics, flushLogger } from '../telemetry/index.js';
+import { Agent } from 'undici';
+import { stateFiles } from '../common/api-keys/index.js';
+import { AuditFileSink, AuditLog, createLogger, createRegistry, DataPlaneMetrics, flushLogger } from '../telemetry/index.js';
 import { MetricsClient } from './metrics-client.js';
-import { RateLimitClient } from './policies/index.js';
+import { AuthRuntime, RateLimitClient, type AuthPolicy } from './policies/index.js';
 import { GatewayHandler, RouteTable } from './pipeline/index.js';
 import { PoolSet } from './upstream/index.js';
 import { WorkerServer } from './server.js';
@@ -22,6 +24,16 @@ const rateLimits = new RateLimitClient((msg) => {
   if (!process.connected || process.send === undefined) return false;
   process.send(msg);
   return true;
+});
+// Paths arrive absolute from the CLI (see cli.ts); the cwd fallback serves direct runs.
+const files = stateFiles(process.cwd(), process.env);
+const auth = new AuthRuntime({
+  logger,
+  registry,
+  audit: new AuditLog({ sink: new AuditFileSink(files.auditLog), logger, registry, base: { role: 'worker', slot } }),
+  apiKeysFile: files.apiKeysFile,
+  pepper: process.env.GATEWAY_API_KEY_PEPPER || null,
+  dispatcher: new Agent({ connections: 4, connect: { timeout: 5_000 } }),
 });
 let handler: GatewayHandler | null = null;
 let server: WorkerServer | null = null;
@@ -48,12 +60,21 @@ async function applySnapshot(snapshot: ConfigSnapshot): Promise<void> {
     if (server === null) exit(1);
     return;
   }
+  let policy: AuthPolicy | null;
+  try {
+    policy = await auth.prepare(snapshot);
+  } catch (err) {
+    logger.error({ err, configVersion: snapshot.version }, 'config snapshot rejected: auth setup failed');
+    send({ v: PROTOCOL_VERSION, type: 'worker-rejected', configVersion: snapshot.version, reason: String(err) });
+    if (server === null) exit(1);
+    return;
+  }
   if (handler !== null) {
-    handler.setTable(table);
+    handler.setTable(table, policy);
     send({ v: PROTOCOL_VERSION, type: 'worker-ready', configVersion: snapshot.version, pid: process.pid });
     return;
   }
-  handler = new GatewayHandler(table, { logger, accessLog, slot, metrics, scrape: () => metricsClient.scrape(), rateLimit: rateLimits.ask });
+  handler = new GatewayHandler(table, { logger, accessLog, slot, metrics, scrape: () => metricsClient.scrape(), rateLimit: rateLimits.ask, auth: policy });
   server = new WorkerServer(snapshot.server, handler, logger);
   try {
     await server.listen(snapshot.server.host, snapshot.server.port);
@@ -73,6 +94,7 @@ async function drain(timeoutMs: number, why: string): Promise<void> {
   const clean = server === null ? true : await server.drain(timeoutMs);
   if (clean) await pools.close();
   else await pools.destroy();
+  await auth.close().catch((err: unknown) => logger.error({ err }, 'flushing the audit log failed'));
   logger.info({ clean }, 'drained');
   exit(0);
 }

@@ -6,6 +6,7 @@
  */
 import { Ajv, type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
 import type { KeyPath } from './loader.js';
+import { authSchema, RATE_LIMIT_KEY, routeAuthSchema } from './schema-auth.js';
 
 const NAME_RULE = '1-64 letters, digits, ".", "_" or "-", starting with a letter or digit';
 
@@ -89,14 +90,11 @@ const route = {
           requests: { type: 'integer', minimum: 1 },
           per: { anyOf: [{ enum: ['s', 'm', 'h', 'd'] }, { type: 'number', exclusiveMinimum: 0 }] },
           burst: { type: 'integer', minimum: 1 },
-          key: {
-            type: 'string',
-            pattern: '^(ip|header:[A-Za-z0-9!#$%&\'*+.^_`|~-]+)$',
-            description: '"ip" or "header:<name>"',
-          },
+          key: RATE_LIMIT_KEY,
         },
       },
     },
+    auth: routeAuthSchema,
   },
 } as const;
 
@@ -163,6 +161,7 @@ export const configSchema = {
     },
     services: { type: 'array', items: service },
     routes: { type: 'array', items: route },
+    auth: authSchema,
   },
 } as const;
 

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  AuthError,
   BadRequestError,
   GatewayError,
   HeadersTooLargeError,
@@ -20,7 +21,7 @@ import {
 } from '../../common/index.js';
 import { methodLabel, statusClass, type DataPlaneMetrics, type Logger } from '../../telemetry/index.js';
 import { normalizePath, type RouteLookup } from '../router/index.js';
-import { limitKeyOf, rateLimitHeaders, type RateLimitAsk } from '../policies/index.js';
+import { clientAddress, effectiveLimits, limitKeyOf, rateLimitHeaders, type AuthPolicy, type Identity, type RateLimitAsk } from '../policies/index.js';
 import { ProxyExchange, upstreamRequestHeaders, type ExchangeOutcome } from '../upstream/index.js';
 import { BodyLimit } from './body-limit.js';
 import { hostnameOf } from './client-host.js';
@@ -59,6 +60,9 @@ interface Matched {
   readonly path: string;
   readonly found: Extract<RouteLookup<RouteTarget>, { kind: 'found' }>;
   readonly fields: LogFields;
+  /** Set by the auth step: who is calling, and the raw headers to send upstream. */
+  readonly identity?: Identity | null;
+  readonly raw?: string[];
 }
 
 /** The node-wide metrics page, as text (fetched through the primary). */
@@ -69,6 +73,7 @@ export class GatewayHandler {
   #table: RouteTable;
   #trusted: TrustedProxies;
   #via: string;
+  #auth: AuthPolicy | null;
   #draining = false;
   readonly #logger: Logger;
   readonly #accessLog: boolean;
@@ -81,9 +86,10 @@ export class GatewayHandler {
 
   constructor(
     table: RouteTable,
-    opts: { logger: Logger; accessLog: boolean; slot: number; metrics: DataPlaneMetrics; scrape: ScrapeFn; rateLimit: RateLimitAsk },
+    opts: { logger: Logger; accessLog: boolean; slot: number; metrics: DataPlaneMetrics; scrape: ScrapeFn; rateLimit: RateLimitAsk; auth?: AuthPolicy | null },
   ) {
     this.#table = table;
+    this.#auth = opts.auth ?? null;
     this.#trusted = new TrustedProxies(table.snapshot.server.trustedProxies);
     this.#via = `1.1 ${table.snapshot.server.viaName}`;
     this.#logger = opts.logger;
@@ -100,8 +106,9 @@ export class GatewayHandler {
     return this.#table;
   }
 
-  /** Serve new requests from `table`; requests in flight finish on the old one. */
-  setTable(table: RouteTable): void {
+  /** Serve new requests from `table` (and its auth policy); requests in flight finish on the old one. */
+  setTable(table: RouteTable, auth: AuthPolicy | null = null): void {
+    this.#auth = auth;
     this.#trusted = new TrustedProxies(table.snapshot.server.trustedProxies);
     this.#via = `1.1 ${table.snapshot.server.viaName}`;
     this.#table = table;
@@ -152,14 +159,49 @@ export class GatewayHandler {
     const { route, service } = found.store;
     const fields: LogFields = { route: route.id, upstream: null, service: service.name };
     const ctx: Matched = { req, res, requestId, started, target, q, path, found, fields };
-    if (route.rateLimits.length === 0) {
+    if (this.#auth === null) this.#admit(ctx);
+    else this.#authenticate(ctx, this.#auth);
+  }
+
+  /** Auth before rate limiting (limits may key by the identity); see policies/auth. */
+  #authenticate(ctx: Matched, auth: AuthPolicy): void {
+    const { req, res, requestId, started, fields } = ctx;
+    const outcome = auth.admit(req, ctx.found.store.route, { requestId, target: ctx.target, q: ctx.q, client: () => clientAddress(req, this.#trusted) });
+    const next = (a: Awaited<typeof outcome>): void => {
+      if (a instanceof AuthError) {
+        // Do not read (and discard) the upload of a refused request: close after the answer.
+        if (!req.complete) res.shouldKeepAlive = false;
+        this.#fail(req, res, requestId, started, a, fields, a.challenge === null ? null : { 'www-authenticate': a.challenge });
+        return;
+      }
+      this.#admit({ ...ctx, target: a.target, q: a.q, identity: a.identity, raw: a.raw });
+    };
+    if (!(outcome instanceof Promise)) return next(outcome);
+    outcome.then((a) => {
+      if (res.destroyed || req.socket.destroyed) {
+        return this.#done(req, requestId, started, ctx.path, fields, { status: 499, bytes: 0, errorCode: 'GW_CLIENT_CLOSED' });
+      }
+      if (this.#draining) res.shouldKeepAlive = false;
+      next(a);
+    }).catch((err: unknown) => {
+      this.#logger.error({ err, requestId }, 'auth handling failed');
+      if (!res.headersSent) this.#fail(req, res, requestId, started, new InternalError(err), fields);
+    });
+  }
+
+  /** Rate limits (when the route has any), then forward. */
+  #admit(ctx: Matched): void {
+    const { req, res, requestId, started, path, fields } = ctx;
+    const route = ctx.found.store.route;
+    const identity = ctx.identity ?? null;
+    const limits = effectiveLimits(route.rateLimits, identity);
+    if (limits.length === 0) {
       this.#forward(ctx, null);
       return;
     }
-    const limits = route.rateLimits;
     const checks = limits.map((limit, i) => ({
       limit: { requests: limit.requests, per: limit.per, ...(limit.burst === undefined ? {} : { burst: limit.burst }) },
-      key: `${route.id}#${i}|${limitKeyOf(limit.key, req, this.#trusted)}`,
+      key: `${route.id}#${i}|${limitKeyOf(limit.key, req, this.#trusted, identity)}`,
     }));
     this.#rateLimit(checks).then(
       (verdicts) => {
@@ -222,7 +264,7 @@ export class GatewayHandler {
     upstreamPath = endpoint.basePath + upstreamPath + (q === -1 ? '' : target.slice(q));
 
     const remoteAddress = req.socket.remoteAddress ?? '';
-    const headers = upstreamRequestHeaders(req.rawHeaders, {
+    const headers = upstreamRequestHeaders(ctx.raw ?? req.rawHeaders, {
       remoteAddress,
       trusted: this.#trusted.has(remoteAddress),
       proto: 'http',

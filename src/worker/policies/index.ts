@@ -2,3 +2,4 @@
 export { RateLimitClient, type RateLimitAsk } from './rate-limit-client.js';
 export { clientAddress, limitKeyOf } from './rate-limit-keys.js';
 export { rateLimitHeaders, windowSeconds } from './rate-limit-headers.js';
+export { AuthRuntime, AuthPolicy, effectiveLimits, type Identity } from './auth/index.js';
