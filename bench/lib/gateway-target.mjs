@@ -33,8 +33,11 @@ export function baseGatewayConfig({ port, workers, upstreamUrl }) {
   };
 }
 
-/** A gateway target with `workers` worker processes; `configure(config)` may edit the config. */
-export function gatewayTarget({ name, workers = 1, configure = (c) => c, env = {} }) {
+/**
+ * A gateway target with `workers` worker processes; `configure(config)` may edit the
+ * config; `headers` are sent with every measured request (e.g. credentials).
+ */
+export function gatewayTarget({ name, workers = 1, configure = (c) => c, env = {}, headers = {} }) {
   return {
     name,
     async start(ctx) {
@@ -60,6 +63,7 @@ export function gatewayTarget({ name, workers = 1, configure = (c) => c, env = {
       }
       return {
         url: `http://127.0.0.1:${port}/`,
+        headers,
         async stop() {
           const result = await child.stop(STOP_GRACE_MS);
           await cleanup();

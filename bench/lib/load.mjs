@@ -21,9 +21,9 @@ function run(opts, recorder) {
 
 const round3 = (n) => (n === null ? null : Math.round(n * 1000) / 1000);
 
-/** Warm up, then measure `url` with `settings`; resolve with a flat summary. */
-export async function measure(url, settings) {
-  const base = { url, connections: settings.connections, pipelining: settings.pipelining, timeout: 10 };
+/** Warm up, then measure `url` with `settings` (and request `headers`); resolve with a flat summary. */
+export async function measure(url, settings, headers = {}) {
+  const base = { url, connections: settings.connections, pipelining: settings.pipelining, timeout: 10, headers };
   if (settings.warmupS > 0) await run({ ...base, duration: settings.warmupS });
   const latency = new LatencyRecorder();
   const r = await run({ ...base, duration: settings.durationS }, latency);

@@ -54,8 +54,8 @@ export function toMarkdown(r) {
   if (r.comparisons.length > 0) {
     lines.push('', '| ratio (req/s) | value | goal | status |', '|---|---:|---:|---|');
     for (const c of r.comparisons) {
-      const status = c.met === null ? 'n/a (a target did not run)' : c.met ? 'met' : 'not met';
-      lines.push(`| ${cell(c.label)} | ${c.ratio === null ? 'n/a' : `${fmt(c.ratio, 3)}×`} | ≥ ${c.goal}× | ${status} |`);
+      const status = c.ratio === null ? 'n/a (a target did not run)' : c.goal === null ? 'measured' : c.met ? 'met' : 'not met';
+      lines.push(`| ${cell(c.label)} | ${c.ratio === null ? 'n/a' : `${fmt(c.ratio, 3)}×`} | ${c.goal === null ? '—' : `≥ ${c.goal}×`} | ${status} |`);
     }
   }
   if (r.notes.length > 0) {
