@@ -6,7 +6,7 @@
  * never pose as someone by sending `X-Auth-Subject: admin`. API key credentials (the key
  * header, and `Authorization` when it carried a `gwk_` key) are stripped too: the key is
  * a gateway secret the upstream has no use for. A JWT in `Authorization` is forwarded.
- * Values: roles comma-separated, scopes space-separated; a subject with characters
+ * Values: roles comma-separated, scopes space-separated; a value with characters
  * outside printable ASCII is percent-encoded (UTF-8).
  */
 import type { IdentityHeadersConfig } from '../../../ipc/index.js';
@@ -33,10 +33,15 @@ export class IdentityHeaders {
     }
     if (identity === null) return out;
     const c = this.#config;
-    out.push(c.subject, /^[\x20-\x7e]*$/.test(identity.subject) ? identity.subject : encodeURIComponent(identity.subject), c.method, identity.method);
-    if (identity.roles.length > 0) out.push(c.roles, identity.roles.join(','));
-    if (identity.scopes.length > 0) out.push(c.scopes, identity.scopes.join(' '));
+    out.push(c.subject, headerSafe(identity.subject), c.method, identity.method);
+    if (identity.roles.length > 0) out.push(c.roles, headerSafe(identity.roles.join(',')));
+    if (identity.scopes.length > 0) out.push(c.scopes, headerSafe(identity.scopes.join(' ')));
     if (identity.keyId !== null) out.push(c.keyId, identity.keyId);
     return out;
   }
+}
+
+/** `v` as is when it is printable ASCII, else percent-encoded (a hand-edited key file may hold anything). */
+function headerSafe(v: string): string {
+  return /^[\x20-\x7e]*$/.test(v) ? v : encodeURIComponent(v);
 }
