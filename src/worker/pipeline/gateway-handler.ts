@@ -60,9 +60,9 @@ interface Matched {
   readonly path: string;
   readonly found: Extract<RouteLookup<RouteTarget>, { kind: 'found' }>;
   readonly fields: LogFields;
-  /** Set by the auth step: who is calling, and the raw headers to send upstream. */
-  readonly identity?: Identity | null;
-  readonly raw?: string[];
+  /** Set by the auth step: who is calling, and the raw headers to send upstream (null: the client's). */
+  readonly identity: Identity | null;
+  readonly raw: string[] | null;
 }
 
 /** The node-wide metrics page, as text (fetched through the primary). */
@@ -158,7 +158,7 @@ export class GatewayHandler {
     if (found.kind === 'method-not-allowed') throw new MethodNotAllowedError(found.allow);
     const { route, service } = found.store;
     const fields: LogFields = { route: route.id, upstream: null, service: service.name };
-    const ctx: Matched = { req, res, requestId, started, target, q, path, found, fields };
+    const ctx: Matched = { req, res, requestId, started, target, q, path, found, fields, identity: null, raw: null };
     if (this.#auth === null) this.#admit(ctx);
     else this.#authenticate(ctx, this.#auth);
   }
@@ -174,7 +174,8 @@ export class GatewayHandler {
         this.#fail(req, res, requestId, started, a, fields, a.challenge === null ? null : { 'www-authenticate': a.challenge });
         return;
       }
-      this.#admit({ ...ctx, target: a.target, q: a.q, identity: a.identity, raw: a.raw });
+      // Same shape as the context #route builds (no spread), so #admit/#forward stay monomorphic.
+      this.#admit({ req, res, requestId, started, target: a.target, q: a.q, path: ctx.path, found: ctx.found, fields, identity: a.identity, raw: a.raw });
     };
     if (!(outcome instanceof Promise)) return next(outcome);
     outcome.then((a) => {
@@ -193,7 +194,7 @@ export class GatewayHandler {
   #admit(ctx: Matched): void {
     const { req, res, requestId, started, path, fields } = ctx;
     const route = ctx.found.store.route;
-    const identity = ctx.identity ?? null;
+    const identity = ctx.identity;
     const limits = effectiveLimits(route.rateLimits, identity);
     if (limits.length === 0) {
       this.#forward(ctx, null);

@@ -9,7 +9,10 @@
  *
  * Verification: parse the key's id, look the record up, compare HMAC(pepper, key) with
  * the stored hash in constant time. A lookup miss still computes an HMAC, so timing does
- * not tell a wrong secret from an unknown id apart by much.
+ * not tell a wrong secret from an unknown id apart by much. Keys that matched are
+ * remembered (at most 1000, in memory only, dropped whenever the file is re-read) so a
+ * client reusing its key skips the HMAC (~5 µs, half of the API key overhead measured in
+ * bench/); revocation and expiry are still checked on every request.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { apiKeyId, hashApiKey, hashesEqual, parseKeyFile, type ApiKeyRecord } from '../../../common/api-keys/index.js';
@@ -23,6 +26,7 @@ interface Entry {
 }
 
 const DUMMY_HASH = 'A'.repeat(43);
+const MAX_VERIFIED = 1000;
 
 /** API key records of one worker. */
 export class ApiKeyIndex {
@@ -31,6 +35,7 @@ export class ApiKeyIndex {
   readonly #logger: Logger;
   readonly #now: () => number;
   #entries = new Map<string, Entry>();
+  #verified = new Map<string, Entry>();
   #signature = '';
   #timer: NodeJS.Timeout | null = null;
   #refreshMs = 0;
@@ -88,11 +93,13 @@ export class ApiKeyIndex {
     this.#signature = signature;
     if (signature === 'missing') {
       this.#entries = new Map();
+      this.#verified = new Map();
       return;
     }
     try {
       const records = parseKeyFile(await readFile(this.#file, 'utf8'));
       this.#entries = new Map(records.map((r) => [r.id, { record: r, expiresAtMs: r.expiresAt === null ? Infinity : Date.parse(r.expiresAt) }]));
+      this.#verified = new Map();
       this.#logger.debug({ file: this.#file, keys: records.length }, 'API keys loaded');
     } catch (err) {
       this.#logger.error({ err: (err as Error).message, file: this.#file }, 'API key file is invalid; keeping the last good keys');
@@ -102,12 +109,18 @@ export class ApiKeyIndex {
   /** The identity for `key`, or CredentialRejected. */
   verify(key: string): Identity {
     if (this.#pepper === null) throw new CredentialRejected('GATEWAY_API_KEY_PEPPER not set in the worker', 'invalid API key');
-    const id = apiKeyId(key);
-    if (id === null) throw new CredentialRejected('malformed API key', 'invalid API key');
-    const entry = this.#entries.get(id);
-    const match = hashesEqual(hashApiKey(key, this.#pepper), entry?.record.hash ?? DUMMY_HASH);
-    if (entry === undefined || !match) throw new CredentialRejected(entry === undefined ? `unknown API key id ${id}` : `wrong secret for API key ${id}`, 'invalid API key');
+    let entry = this.#verified.get(key);
+    if (entry === undefined) {
+      const id = apiKeyId(key);
+      if (id === null) throw new CredentialRejected('malformed API key', 'invalid API key');
+      entry = this.#entries.get(id);
+      const match = hashesEqual(hashApiKey(key, this.#pepper), entry?.record.hash ?? DUMMY_HASH);
+      if (entry === undefined || !match) throw new CredentialRejected(entry === undefined ? `unknown API key id ${id}` : `wrong secret for API key ${id}`, 'invalid API key');
+      if (this.#verified.size >= MAX_VERIFIED) this.#verified.delete(this.#verified.keys().next().value!);
+      this.#verified.set(key, entry);
+    }
     const r = entry.record;
+    const id = r.id;
     if (r.revokedAt !== null) throw new CredentialRejected(`API key ${id} revoked`, 'API key revoked');
     if (this.#now() >= entry.expiresAtMs) throw new CredentialRejected(`API key ${id} expired`, 'API key expired');
     return { method: 'api-key', subject: r.owner, roles: r.roles, scopes: r.scopes, keyId: r.id, rateLimit: r.rateLimit };
