@@ -111,6 +111,9 @@ export class AuthPolicy {
     } catch (err) {
       return this.#refuse(route, facts, credential, err);
     }
+    // A cached token needs no await (the common case: clients reuse their token).
+    const hit = provider.cached(credential.value);
+    if (hit !== null) return done(hit);
     return provider.verify(credential.value).then(done, (err: unknown) => this.#refuse(route, facts, credential, err, provider.method));
   }
 

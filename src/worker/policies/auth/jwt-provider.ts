@@ -54,6 +54,12 @@ export class JwtProvider {
     };
   }
 
+  /** The identity of an already verified, unexpired `token`, synchronously; null on a miss. */
+  cached(token: string): Identity | null {
+    if (token.length > this.config.maxTokenBytes) return null;
+    return this.#cache.get(TokenCache.keyOf(this.config.name, token));
+  }
+
   /** Verify `token`; resolves with the identity or rejects with CredentialRejected. */
   async verify(token: string): Promise<Identity> {
     if (token.length > this.config.maxTokenBytes) throw new CredentialRejected(`token over ${this.config.maxTokenBytes} bytes`, 'token too large');
