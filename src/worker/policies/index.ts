@@ -1,4 +1,4 @@
-/** Public surface of the request policies (rate limiting so far). */
+/** Public surface of the request policies: rate limiting, authentication and authorization. */
 export { RateLimitClient, type RateLimitAsk } from './rate-limit-client.js';
 export { clientAddress, limitKeyOf } from './rate-limit-keys.js';
 export { rateLimitHeaders, windowSeconds } from './rate-limit-headers.js';
