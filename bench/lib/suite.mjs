@@ -27,6 +27,7 @@ function combine(rounds) {
   const pick = (f) => median(rounds.map(f));
   return {
     rps: pick((r) => r.rps),
+    cpuUsPerRequest: rounds.every((r) => typeof r.cpuUsPerRequest === 'number') ? pick((r) => r.cpuUsPerRequest) : null,
     latencyMs: {
       avg: pick((r) => r.latencyMs.avg),
       p50: pick((r) => r.latencyMs.p50),
@@ -82,9 +83,13 @@ async function runTargets(suite, settings, processes, log, started, upstreamPort
         const url = new URL(suite.path, running.url).href;
         // A target may need request headers (credentials for the auth suite).
         await checkResponse(url, reference, running.headers ?? {});
+        const cpuBefore = running.cpuSeconds ? await running.cpuSeconds() : null;
         const summary = await measure(url, settings, running.headers ?? {});
+        const cpuAfter = cpuBefore === null ? null : await running.cpuSeconds();
+        // Over warm-up + measured requests (the scrape between them would skew nothing measurable).
+        summary.cpuUsPerRequest = cpuBefore === null || cpuAfter === null ? null : round2(((cpuAfter - cpuBefore) * 1e6) / (summary.requests + summary.warmupRequests));
         entry.rounds.push(summary);
-        log(`  ${Math.round(summary.rps)} req/s, p50 ${summary.latencyMs.p50} ms, p99 ${summary.latencyMs.p99} ms, errors ${summary.errors}, non-2xx ${summary.non2xx}`);
+        log(`  ${Math.round(summary.rps)} req/s, p50 ${summary.latencyMs.p50} ms, p99 ${summary.latencyMs.p99} ms, errors ${summary.errors}, non-2xx ${summary.non2xx}${summary.cpuUsPerRequest === null ? '' : `, ${summary.cpuUsPerRequest} µs CPU/request`}`);
       } catch (err) {
         entry.status = err instanceof TargetUnavailableError ? 'unavailable' : 'failed';
         entry.reason = err.message;
