@@ -10,7 +10,7 @@
  * `gateway keys create` writes it (HMAC-SHA256 under the bench pepper, base64url).
  */
 import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
@@ -20,6 +20,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DIR = path.join(ROOT, 'bench/.tmp', `auth-${process.pid}`);
 const STATE = path.join(DIR, 'state');
 mkdirSync(STATE, { recursive: true });
+process.on('exit', () => rmSync(DIR, { recursive: true, force: true }));
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const PEM = path.join(DIR, 'bench-rs256.pem');
