@@ -12,10 +12,11 @@ import { ProcessGroup } from './lib/processes.mjs';
 import { toMarkdown, writeReport } from './lib/report.mjs';
 import { readSettings } from './lib/settings.mjs';
 import { runSuite } from './lib/suite.mjs';
+import auth from './suites/auth.mjs';
 import core from './suites/core.mjs';
 import resilience from './suites/resilience.mjs';
 
-const SUITES = [core, resilience];
+const SUITES = [core, resilience, auth];
 
 const log = (msg) => process.stderr.write(`${msg}\n`);
 // The bench process (load generator) and the upstream it forks run on CPU 0, each proxy

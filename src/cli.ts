@@ -4,12 +4,15 @@
  *   gateway [start] [--config FILE] [--env NAME]   run the node (primary + workers)
  *   gateway check   [--config FILE] [--env NAME]   validate config, list every problem
  * Exit codes: 0 ok, 1 invalid config or runtime failure, 2 usage / environment error.
- * Later issues add subcommands here (db init, keys, trace ...).
+ *   gateway keys    create|list|revoke             manage API keys (src/commands/keys.ts)
+ * Later issues add subcommands here (db init, trace ...).
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { UsageError, formatProblem, loadEnvFiles } from './common/index.js';
+import { stateFiles } from './common/api-keys/index.js';
+import { runKeys } from './commands/keys.js';
 import { loadConfig } from './control/config/index.js';
 import { runPrimary } from './primary/index.js';
 import { createLogger, LOG_LEVELS } from './telemetry/index.js';
@@ -23,6 +26,7 @@ const HELP: Record<string, string> = {
 Commands:
   start   run the gateway (default)
   check   validate the configuration and exit
+  keys    create, list and revoke API keys
 
 Run "gateway <command> --help" for the options of a command.
 `,
@@ -101,6 +105,15 @@ function checkSettings(): void {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'keys') {
+    return runKeys(argv.slice(1), {
+      home: HOME,
+      env: process.env,
+      out: (text) => process.stdout.write(text),
+      err: (text) => process.stderr.write(text),
+      loadEnv: (name) => void loadEnvFiles(HOME, name, process.env),
+    });
+  }
   const inv = parse(argv);
   if (inv.help) {
     process.stdout.write(HELP[inv.command]!);
@@ -109,6 +122,9 @@ async function main(argv: string[]): Promise<number> {
   const envName = inv.env ?? (process.env.GATEWAY_ENV || undefined);
   loadEnvFiles(HOME, envName, process.env);
   checkSettings();
+  // State paths made absolute here, so the control thread, workers and CLI agree on them.
+  const files = stateFiles(HOME, process.env);
+  Object.assign(process.env, { GATEWAY_STATE_DIR: files.stateDir, GATEWAY_API_KEYS_FILE: files.apiKeysFile, GATEWAY_AUDIT_LOG: files.auditLog });
   const file = configPath(inv);
 
   if (inv.command === 'check') {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { freePort } from './free-port.mjs';
-import { waitForOk } from './http-check.mjs';
+import { get, waitForOk } from './http-check.mjs';
 import { TargetUnavailableError } from './targets.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -33,8 +33,11 @@ export function baseGatewayConfig({ port, workers, upstreamUrl }) {
   };
 }
 
-/** A gateway target with `workers` worker processes; `configure(config)` may edit the config. */
-export function gatewayTarget({ name, workers = 1, configure = (c) => c, env = {} }) {
+/**
+ * A gateway target with `workers` worker processes; `configure(config)` may edit the
+ * config; `headers` are sent with every measured request (e.g. credentials).
+ */
+export function gatewayTarget({ name, workers = 1, configure = (c) => c, env = {}, headers = {} }) {
   return {
     name,
     async start(ctx) {
@@ -60,6 +63,14 @@ export function gatewayTarget({ name, workers = 1, configure = (c) => c, env = {
       }
       return {
         url: `http://127.0.0.1:${port}/`,
+        headers,
+        // CPU seconds of the whole gateway (primary + workers) from its metrics endpoint:
+        // CPU per request is far steadier than req/s on a shared, busy machine.
+        async cpuSeconds() {
+          const page = (await get(`http://127.0.0.1:${port}/__gateway/metrics`, 5000)).body;
+          const m = /^process_cpu_seconds_total (\S+)$/m.exec(page);
+          return m === null ? null : Number(m[1]);
+        },
         async stop() {
           const result = await child.stop(STOP_GRACE_MS);
           await cleanup();

@@ -5,10 +5,10 @@
  */
 import http from 'node:http';
 
-/** GET `url` once; resolve with `{ status, headers, body }` or reject on error/timeout. */
-export function get(url, timeoutMs = 2000) {
+/** GET `url` once (with `headers`); resolve with `{ status, headers, body }` or reject on error/timeout. */
+export function get(url, timeoutMs = 2000, headers = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
+    const req = http.get(url, { agent: false, timeout: timeoutMs, headers }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }));

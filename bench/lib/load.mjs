@@ -21,16 +21,17 @@ function run(opts, recorder) {
 
 const round3 = (n) => (n === null ? null : Math.round(n * 1000) / 1000);
 
-/** Warm up, then measure `url` with `settings`; resolve with a flat summary. */
-export async function measure(url, settings) {
-  const base = { url, connections: settings.connections, pipelining: settings.pipelining, timeout: 10 };
-  if (settings.warmupS > 0) await run({ ...base, duration: settings.warmupS });
+/** Warm up, then measure `url` with `settings` (and request `headers`); resolve with a flat summary. */
+export async function measure(url, settings, headers = {}) {
+  const base = { url, connections: settings.connections, pipelining: settings.pipelining, timeout: 10, headers };
+  const warm = settings.warmupS > 0 ? await run({ ...base, duration: settings.warmupS }) : null;
   const latency = new LatencyRecorder();
   const r = await run({ ...base, duration: settings.durationS }, latency);
   return {
     // Mean of the per-second samples, as autocannon prints it.
     rps: r.requests.average,
     requests: r.requests.total,
+    warmupRequests: warm === null ? 0 : warm.requests.total,
     latencyMs: {
       avg: round3(latency.mean()),
       p50: round3(latency.percentile(50)),

@@ -27,6 +27,7 @@ function combine(rounds) {
   const pick = (f) => median(rounds.map(f));
   return {
     rps: pick((r) => r.rps),
+    cpuUsPerRequest: rounds.every((r) => typeof r.cpuUsPerRequest === 'number') ? pick((r) => r.cpuUsPerRequest) : null,
     latencyMs: {
       avg: pick((r) => r.latencyMs.avg),
       p50: pick((r) => r.latencyMs.p50),
@@ -41,8 +42,8 @@ function combine(rounds) {
   };
 }
 
-async function checkResponse(url, reference) {
-  const res = await get(url);
+async function checkResponse(url, reference, headers) {
+  const res = await get(url, 2000, headers);
   if (res.status !== reference.status || res.body !== reference.body) {
     throw new Error(`response differs from the upstream's: status ${res.status}, body ${JSON.stringify(res.body.slice(0, 200))}`);
   }
@@ -80,10 +81,15 @@ async function runTargets(suite, settings, processes, log, started, upstreamPort
       try {
         running = await entry.target.start(ctx);
         const url = new URL(suite.path, running.url).href;
-        await checkResponse(url, reference);
-        const summary = await measure(url, settings);
+        // A target may need request headers (credentials for the auth suite).
+        await checkResponse(url, reference, running.headers ?? {});
+        const cpuBefore = running.cpuSeconds ? await running.cpuSeconds() : null;
+        const summary = await measure(url, settings, running.headers ?? {});
+        const cpuAfter = cpuBefore === null ? null : await running.cpuSeconds();
+        // Over warm-up + measured requests (the scrape between them would skew nothing measurable).
+        summary.cpuUsPerRequest = cpuBefore === null || cpuAfter === null ? null : round2(((cpuAfter - cpuBefore) * 1e6) / (summary.requests + summary.warmupRequests));
         entry.rounds.push(summary);
-        log(`  ${Math.round(summary.rps)} req/s, p50 ${summary.latencyMs.p50} ms, p99 ${summary.latencyMs.p99} ms, errors ${summary.errors}, non-2xx ${summary.non2xx}`);
+        log(`  ${Math.round(summary.rps)} req/s, p50 ${summary.latencyMs.p50} ms, p99 ${summary.latencyMs.p99} ms, errors ${summary.errors}, non-2xx ${summary.non2xx}${summary.cpuUsPerRequest === null ? '' : `, ${summary.cpuUsPerRequest} µs CPU/request`}`);
       } catch (err) {
         entry.status = err instanceof TargetUnavailableError ? 'unavailable' : 'failed';
         entry.reason = err.message;
@@ -111,6 +117,7 @@ async function runTargets(suite, settings, processes, log, started, upstreamPort
     const num = byName.get(c.numerator)?.summary;
     const den = byName.get(c.denominator)?.summary;
     const ratio = num && den && den.rps > 0 ? num.rps / den.rps : null;
+    // goal null: a ratio reported for information only.
     return { ...c, ratio, met: ratio === null || c.goal === null ? null : ratio >= c.goal };
   });
 

@@ -172,6 +172,11 @@ export const ERROR_CODES: readonly string[] = Object.freeze([
   // request hardening, CORS and security headers
   'GW_CORS_REJECTED',
   'GW_EXPECTATION_FAILED',
+  // authentication and authorization
+  'GW_UNAUTHENTICATED',
+  'GW_INVALID_CREDENTIALS',
+  'GW_FORBIDDEN',
+  'GW_AUTH_UNAVAILABLE',
 ]);
 
 // --- request hardening, CORS and security headers ---
@@ -187,5 +192,50 @@ export class CorsRejectedError extends GatewayError {
 export class ExpectationFailedError extends GatewayError {
   constructor() {
     super('GW_EXPECTATION_FAILED', 417, 'only "Expect: 100-continue" is supported');
+  }
+}
+
+// --- authentication and authorization (issue 5) ---
+
+/** Quote a value for an auth-param (RFC 9110 §11.2 quoted-string). */
+const quoted = (v: string) => `"${v.replace(/["\\]/g, '\\$&')}"`;
+
+/** Base of the auth errors: carries the `WWW-Authenticate` challenge (RFC 6750 §3). */
+export class AuthError extends GatewayError {
+  /** The `WWW-Authenticate` header value to send with this error (null: none). */
+  readonly challenge: string | null;
+  constructor(code: string, status: number, message: string, challenge: string | null) {
+    super(code, status, message);
+    this.challenge = challenge;
+  }
+}
+
+/** The route needs credentials and the request carried none (RFC 6750: no error code). */
+export class UnauthenticatedError extends AuthError {
+  constructor(realm: string) {
+    super('GW_UNAUTHENTICATED', 401, 'authentication required', `Bearer realm=${quoted(realm)}`);
+  }
+}
+
+/** The credentials were present but invalid, expired, revoked or not accepted here. */
+export class InvalidCredentialsError extends AuthError {
+  constructor(realm: string, description: string) {
+    super('GW_INVALID_CREDENTIALS', 401, description, `Bearer realm=${quoted(realm)}, error="invalid_token", error_description=${quoted(description)}`);
+  }
+}
+
+/** Authenticated, but the identity lacks a required role or scope. */
+export class ForbiddenError extends AuthError {
+  constructor(realm: string, description: string, scopes: readonly string[]) {
+    const scope = scopes.length === 0 ? '' : `, scope=${quoted(scopes.join(' '))}`;
+    super('GW_FORBIDDEN', 403, description, `Bearer realm=${quoted(realm)}, error="insufficient_scope", error_description=${quoted(description)}${scope}`);
+  }
+}
+
+/** The credential could not be judged (the JWKS endpoint is unreachable and no keys are cached). */
+export class AuthUnavailableError extends AuthError {
+  constructor(description: string) {
+    // Not a challenge: the client's credentials may be fine, it should retry (RFC 6750 has no code for this).
+    super('GW_AUTH_UNAVAILABLE', 503, description, null);
   }
 }

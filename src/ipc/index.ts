@@ -3,3 +3,4 @@ export * from './messages.js';
 export { parsePattern, type ParsedPattern, type PatternSegment } from './route-pattern.js';
 export * from './resilience-config.js';
 export * from './security-config.js';
+export * from './auth-config.js';

@@ -5,6 +5,7 @@
 import type { CorsConfig, RouteLimitsConfig, RouteSecurityHeadersConfig, SecurityHeadersConfig } from './security-config.js';
 
 import type { HealthCheckConfig, OutlierConfig, RetryConfig, ServiceLimitsConfig } from './resilience-config.js';
+import type { AuthConfig, RouteAuthConfig } from './auth-config.js';
 
 /** Load-balancing algorithms a service can choose. */
 export type LoadBalancerKind =
@@ -81,6 +82,8 @@ export interface RouteConfig {
   readonly cors?: CorsConfig | null;
   /** Overrides of `server.securityHeaders` for this route. */
   readonly securityHeaders?: RouteSecurityHeadersConfig;
+  /** Authentication/authorization the route requires; absent or null = none. */
+  readonly auth?: RouteAuthConfig | null;
 }
 
 /** One rate limit of a route: `requests` per `per` (unit or seconds), keyed by client IP or a header. */
@@ -88,7 +91,7 @@ export interface RateLimitConfig {
   readonly requests: number;
   readonly per: 's' | 'm' | 'h' | 'd' | number;
   readonly burst?: number;
-  /** `ip` (peer address, or X-Forwarded-For from trusted proxies) or `header:<name>`. */
+  /** `ip` (peer address, or X-Forwarded-For from trusted proxies), `header:<name>`, `api-key` or `subject`. */
   readonly key: string;
 }
 
@@ -140,6 +143,8 @@ export interface ConfigSnapshot {
   readonly server: ServerConfig;
   readonly services: readonly ServiceConfig[];
   readonly routes: readonly RouteConfig[];
+  /** Authentication settings; absent or null = no auth configured. */
+  readonly auth?: AuthConfig | null;
 }
 
 /** Recursively freeze a snapshot so no worker code can mutate shared config. */

@@ -6,10 +6,11 @@
  */
 import { fileURLToPath } from 'node:url';
 import { formatProblem } from '../common/index.js';
+import { stateFiles } from '../common/api-keys/index.js';
 import { PROTOCOL_VERSION, type ConfigAnswer, type ConfigSnapshot } from '../ipc/index.js';
 import { sendToWorker } from './send-to-worker.js';
 import type { Logger } from '../telemetry/index.js';
-import { ControlPlaneMetrics, createRegistry, flushLogger } from '../telemetry/index.js';
+import { AuditFileSink, AuditLog, ControlPlaneMetrics, createRegistry, flushLogger } from '../telemetry/index.js';
 import { MetricsHub } from './metrics-hub.js';
 import { RateLimitHub } from './rate-limit-hub.js';
 import { ControlHost } from './control-host.js';
@@ -64,12 +65,16 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     logger.info({ exitCode: code }, 'shutting down: draining workers');
     await supervisor?.shutdown();
     await control.stop();
+    await audit.close().catch(() => {});
     logger.info('stopped');
     flushLogger(logger);
     resolveExit(code);
   };
 
   const registry = createRegistry();
+  const audit = new AuditLog({ sink: new AuditFileSink(stateFiles(process.cwd(), opts.env).auditLog), logger, registry, base: { role: 'primary' } });
+  const auditReload = (result: string, extra: Record<string, unknown> = {}) =>
+    audit.record('config.reload', { configVersion: version, configFile: opts.configFile, result, ...extra });
   const metrics = new ControlPlaneMetrics(registry, {
     workersUp: () => supervisor?.readyWorkers.length ?? 0,
     workerRestarts: () => supervisor?.respawns ?? 0,
@@ -101,11 +106,13 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
       answer = await loadWithRetry(control, version, 'reload', logger);
     } catch (err) {
       metrics.reloads.inc({ result: 'failed' });
+      auditReload('failed', { reason: (err as Error).message });
       logger.error({ err }, 'reload failed: control plane unavailable; keeping the running config');
       return;
     }
     if (answer.type !== 'config-loaded') {
       metrics.reloads.inc({ result: 'invalid' });
+      auditReload('invalid', { problems: answer.problems.length });
       logInvalid(logger, answer.problems, 'reload rejected: config is invalid; keeping the running config');
       return;
     }
@@ -114,6 +121,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     metrics.reloads.inc({ result: ok ? 'applied' : 'failed' });
     // Applied or abandoned, the hub tracks exactly the config that serves now.
     endpoints.setSnapshot(ok ? answer.snapshot : supervisor!.snapshot ?? answer.snapshot);
+    auditReload(ok ? 'applied' : 'failed');
     if (ok) {
       control.setHealthTargets(healthTargets(answer.snapshot));
       metrics.configVersion.set(answer.snapshot.version);

@@ -12,8 +12,8 @@ import { PROTOCOL_VERSION, type RateLimitCheck, type RateLimitVerdict, type ToWo
 
 /** Checks as sent by a worker, or null when the message is malformed. */
 function validChecks(checks: unknown): RateLimitCheck[] | null {
-  // A route's 4 limits plus its service's 4.
-  if (!Array.isArray(checks) || checks.length > 8) return null;
+  // A route's 4 limits, its service's 4, and an API key's own limit.
+  if (!Array.isArray(checks) || checks.length > 9) return null;
   for (const c of checks) {
     if (typeof c !== 'object' || c === null) return null;
     const { key, limit } = c as { key?: unknown; limit?: unknown };

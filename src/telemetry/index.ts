@@ -10,3 +10,6 @@ export {
   type MetricsJson,
 } from './metrics.js';
 export { ConnectionMetrics, type ConnectionRejectReason } from './connection-metrics.js';
+export { AuditLog, type AuditSink, type AuditLogOptions } from './audit-log.js';
+export { AuditFileSink } from './audit-file-sink.js';
+export { HotCounter, HotHistogram } from './hot-metrics.js';

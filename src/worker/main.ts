@@ -4,10 +4,12 @@
  * from then on only serves requests, swaps snapshots and drains on request.
  */
 import { PROTOCOL_VERSION, deepFreeze, isProtocolMessage, type ConfigSnapshot, type EndpointState, type FromWorker, type ToWorker } from '../ipc/index.js';
+import { Agent } from 'undici';
 import { IpcCalls } from './ipc-calls.js';
-import { ConnectionMetrics, createLogger, createRegistry, DataPlaneMetrics, flushLogger } from '../telemetry/index.js';
+import { stateFiles } from '../common/api-keys/index.js';
+import { AuditFileSink, AuditLog, ConnectionMetrics, createLogger, createRegistry, DataPlaneMetrics, flushLogger } from '../telemetry/index.js';
 import { MetricsClient } from './metrics-client.js';
-import { RateLimitClient } from './policies/index.js';
+import { AuthRuntime, RateLimitClient, type AuthPolicy } from './policies/index.js';
 import { GatewayHandler, RouteTable } from './pipeline/index.js';
 import { PoolSet } from './upstream/index.js';
 import { WorkerServer } from './server.js';
@@ -27,6 +29,16 @@ const rateLimits = new RateLimitClient((msg) => {
 // Latest node-wide endpoint state, re-applied to every table this worker builds.
 const endpointStates = new Map<string, EndpointState>();
 const statusCalls = new IpcCalls<unknown>(2_000);
+// Paths arrive absolute from the CLI (see cli.ts); the cwd fallback serves direct runs.
+const files = stateFiles(process.cwd(), process.env);
+const auth = new AuthRuntime({
+  logger,
+  registry,
+  audit: new AuditLog({ sink: new AuditFileSink(files.auditLog), logger, registry, base: { role: 'worker', slot } }),
+  apiKeysFile: files.apiKeysFile,
+  pepper: process.env.GATEWAY_API_KEY_PEPPER || null,
+  dispatcher: new Agent({ connections: 4, connect: { timeout: 5_000 } }),
+});
 let handler: GatewayHandler | null = null;
 let server: WorkerServer | null = null;
 let draining = false;
@@ -53,8 +65,17 @@ async function applySnapshot(snapshot: ConfigSnapshot): Promise<void> {
     if (server === null) exit(1);
     return;
   }
+  let policy: AuthPolicy | null;
+  try {
+    policy = await auth.prepare(snapshot);
+  } catch (err) {
+    logger.error({ err, configVersion: snapshot.version }, 'config snapshot rejected: auth setup failed');
+    send({ v: PROTOCOL_VERSION, type: 'worker-rejected', configVersion: snapshot.version, reason: String(err) });
+    if (server === null) exit(1);
+    return;
+  }
   if (handler !== null) {
-    handler.setTable(table);
+    handler.setTable(table, policy);
     send({ v: PROTOCOL_VERSION, type: 'worker-ready', configVersion: snapshot.version, pid: process.pid });
     return;
   }
@@ -65,6 +86,7 @@ async function applySnapshot(snapshot: ConfigSnapshot): Promise<void> {
     metrics,
     scrape: () => metricsClient.scrape(),
     rateLimit: rateLimits.ask,
+    auth: policy,
     reportOutlier: (service, url, event) => send({ v: PROTOCOL_VERSION, type: 'outlier-report', service, url, event }),
     status: () =>
       statusCalls.call((id) => {
@@ -92,6 +114,7 @@ async function drain(timeoutMs: number, why: string): Promise<void> {
   const clean = server === null ? true : await server.drain(timeoutMs);
   if (clean) await pools.close();
   else await pools.destroy();
+  await auth.close().catch((err: unknown) => logger.error({ err }, 'flushing the audit log failed'));
   logger.info({ clean }, 'drained');
   exit(0);
 }

@@ -18,6 +18,8 @@ export interface GatewayProcess {
   readonly port: number;
   readonly url: string;
   readonly configFile: string;
+  /** GATEWAY_STATE_DIR of this gateway (API key file, audit log); removed on exit. */
+  readonly stateDir: string;
   /** Parsed JSON log lines seen so far (stdout). */
   readonly logs: Record<string, unknown>[];
   /** Raw stderr text. */
@@ -53,7 +55,7 @@ export async function startGateway(makeConfig: (port: number) => unknown, opts: 
   write(makeConfig(port));
   const child = spawn(process.execPath, [CLI, 'start', '--config', configFile], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', GATEWAY_ACCESS_LOG: 'off', ...opts.env },
+    env: { ...process.env, LOG_LEVEL: 'info', GATEWAY_ACCESS_LOG: 'off', GATEWAY_STATE_DIR: join(dir, 'state'), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // Never leave a gateway behind when the test process ends early (timeout, failure).
@@ -80,6 +82,7 @@ export async function startGateway(makeConfig: (port: number) => unknown, opts: 
     port,
     url: `http://127.0.0.1:${port}`,
     configFile,
+    stateDir: join(dir, 'state'),
     logs,
     stderr: '',
     writeConfig: write,

@@ -10,6 +10,7 @@ import { PoolSet } from '../../src/worker/upstream/index.js';
 import { WorkerServer } from '../../src/worker/server.js';
 import { ConnectionMetrics, createRegistry, DataPlaneMetrics } from '../../src/telemetry/index.js';
 import { RateLimitHub } from '../../src/primary/rate-limit-hub.js';
+import type { AuthPolicy } from '../../src/worker/policies/index.js';
 
 /** A running in-process gateway. */
 export interface InProcessGateway {
@@ -25,8 +26,8 @@ export interface InProcessGateway {
   close(): Promise<void>;
 }
 
-/** Start the data plane on `snapshot` (port 0). */
-export async function startInProcess(snapshot: ConfigSnapshot): Promise<InProcessGateway> {
+/** Start the data plane on `snapshot` (port 0), with an optional auth policy. */
+export async function startInProcess(snapshot: ConfigSnapshot, opts: { auth?: AuthPolicy | null } = {}): Promise<InProcessGateway> {
   const logs: Record<string, unknown>[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
   const pools = new PoolSet();
@@ -40,6 +41,7 @@ export async function startInProcess(snapshot: ConfigSnapshot): Promise<InProces
     scrape: async () => ({ text: await registry.metrics(), contentType: registry.contentType }),
     // The primary's decision logic, in-process.
     rateLimit: async (checks) => limiter.decide(checks),
+    auth: opts.auth ?? null,
   });
   const server = new WorkerServer(snapshot.server, handler, logger, new ConnectionMetrics(registry));
   await server.listen('127.0.0.1', 0);

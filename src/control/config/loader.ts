@@ -10,7 +10,7 @@
  * node there, or of its nearest existing parent (a missing required key, a default).
  */
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLError } from 'yaml';
 import type { ConfigProblem } from '../../common/index.js';
 import { deepFreeze, type ConfigSnapshot, type LoadBalancerKind } from '../../ipc/index.js';
@@ -18,6 +18,7 @@ import { interpolateDocument, type EnvVars } from './interpolate.js';
 import { schemaProblems, validateSchema } from './schema.js';
 import { checkConfig, normalizeInstanceUrl, type RawConfig } from './semantic-checks.js';
 import { routeSecuritySnapshot, serverSecuritySnapshot } from './security-snapshot.js';
+import { checkAuth, withAuth, type RawAuthDocument, type ResolvedKeys } from './auth-checks.js';
 
 /** Outcome of `loadConfig`: a frozen snapshot, or every problem found. */
 export type LoadResult = { ok: true; snapshot: ConfigSnapshot } | { ok: false; problems: ConfigProblem[] };
@@ -92,11 +93,15 @@ export async function loadConfig(file: string, opts: LoadOptions): Promise<LoadR
     if (env === undefined) add(path, message);
     else add(path, `${message} (set by ${env})`, false);
   }
+  let authKeys: ResolvedKeys = new Map();
   if (schemaErrors.length === 0) {
     checkConfig(data as RawConfig, (path, message) => echo(path) || add(path, message));
+    // Async (reads key files), so it runs after the sync checks; see auth-checks.ts.
+    authKeys = await checkAuth(data as RawAuthDocument, { env: opts.env, configDir: dirname(file) }, (path, message) => echo(path) || add(path, message));
   }
   if (problems.length > 0) return { ok: false, problems: sortProblems(problems) };
-  return { ok: true, snapshot: deepFreeze(buildSnapshot(data as RawConfig, file, opts.version)) };
+  const snapshot = withAuth(buildSnapshot(data as RawConfig, file, opts.version), data as RawAuthDocument, authKeys);
+  return { ok: true, snapshot: deepFreeze(snapshot) };
 }
 
 /** Apply GATEWAY_* overrides to `server`; returns which key paths each one set. */

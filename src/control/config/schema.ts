@@ -8,6 +8,7 @@ import { Ajv, type ErrorObject, type SchemaObject, type ValidateFunction } from 
 import type { KeyPath } from './loader.js';
 import { healthCheckSchema, outlierSchema, retrySchema, serviceLimitsSchema } from './schema-resilience.js';
 import { maxConnectionsPerIpSchema, routeSecurityProperties, serverMethodsSchema, serverSecurityHeadersSchema } from './schema-security.js';
+import { authSchema, RATE_LIMIT_KEY, routeAuthSchema } from './schema-auth.js';
 
 const NAME_RULE = '1-64 letters, digits, ".", "_" or "-", starting with a letter or digit';
 
@@ -36,11 +37,7 @@ const rateLimitsSchema = {
       requests: { type: 'integer', minimum: 1 },
       per: { anyOf: [{ enum: ['s', 'm', 'h', 'd'] }, { type: 'number', exclusiveMinimum: 0 }] },
       burst: { type: 'integer', minimum: 1 },
-      key: {
-        type: 'string',
-        pattern: '^(ip|header:[A-Za-z0-9!#$%&\'*+.^_`|~-]+)$',
-        description: '"ip" or "header:<name>"',
-      },
+      key: RATE_LIMIT_KEY,
     },
   },
 } as const;
@@ -113,6 +110,7 @@ const route = {
     rateLimitHeaders: { enum: ['both', 'ietf', 'legacy', 'none'], default: 'both' },
     rateLimits: rateLimitsSchema,
     ...routeSecurityProperties,
+    auth: routeAuthSchema,
   },
 } as const;
 
@@ -182,6 +180,7 @@ export const configSchema = {
     },
     services: { type: 'array', items: service },
     routes: { type: 'array', items: route },
+    auth: authSchema,
   },
 } as const;
 

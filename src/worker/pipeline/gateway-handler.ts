@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import {
+  AuthError,
   BadRequestError,
   GatewayError,
   HeadersTooLargeError,
@@ -21,7 +22,7 @@ import {
 } from '../../common/index.js';
 import { methodLabel, statusClass, type DataPlaneMetrics, type Logger } from '../../telemetry/index.js';
 import { normalizePath, type RouteLookup } from '../router/index.js';
-import { limitKeyOf, rateLimitHeaders, requestIsHttps, type RateLimitAsk } from '../policies/index.js';
+import { clientAddress, effectiveLimits, limitKeyOf, rateLimitHeaders, requestIsHttps, type AuthPolicy, type Identity, type RateLimitAsk } from '../policies/index.js';
 import { UpstreamCall, upstreamRequestHeaders, type CallHooks, type ExchangeOutcome } from '../upstream/index.js';
 import { BodyLimit } from './body-limit.js';
 import { hostnameOf } from './client-host.js';
@@ -65,6 +66,9 @@ interface Matched {
   readonly path: string;
   readonly found: Extract<RouteLookup<RouteTarget>, { kind: 'found' }>;
   readonly fields: LogFields;
+  /** Set by the auth step: who is calling, and the raw headers to send upstream (null: the client's). */
+  readonly identity: Identity | null;
+  readonly raw: string[] | null;
 }
 
 /** Report a breaker event of `url` (an instance of `service`) to the primary. */
@@ -81,6 +85,7 @@ export class GatewayHandler {
   #table: RouteTable;
   #trusted: TrustedProxies;
   #via: string;
+  #auth: AuthPolicy | null;
   #draining = false;
   readonly #logger: Logger;
   readonly #accessLog: boolean;
@@ -107,9 +112,11 @@ export class GatewayHandler {
       reportOutlier?: OutlierReport;
       /** The node-wide status document (services, breaker state, limiter store). */
       status?: StatusFn;
+      auth?: AuthPolicy | null;
     },
   ) {
     this.#table = table;
+    this.#auth = opts.auth ?? null;
     this.#trusted = new TrustedProxies(table.snapshot.server.trustedProxies);
     this.#via = `1.1 ${table.snapshot.server.viaName}`;
     this.#logger = opts.logger;
@@ -144,8 +151,9 @@ export class GatewayHandler {
     return this.#table;
   }
 
-  /** Serve new requests from `table`; requests in flight finish on the old one. */
-  setTable(table: RouteTable): void {
+  /** Serve new requests from `table` (and its auth policy); requests in flight finish on the old one. */
+  setTable(table: RouteTable, auth: AuthPolicy | null = null): void {
+    this.#auth = auth;
     this.#trusted = new TrustedProxies(table.snapshot.server.trustedProxies);
     this.#via = `1.1 ${table.snapshot.server.viaName}`;
     this.#table = table;
@@ -206,16 +214,60 @@ export class GatewayHandler {
       const secure = policy.headers.usesHttps && this.#isHttps(req);
       return this.#fail(req, res, requestId, started, tooLarge, fields, policy.headers.record(req.headers.origin, secure, null));
     }
-    const ctx: Matched = { req, res, requestId, started, target, q, path, found, fields };
-    const scoped = found.store.limits;
-    if (scoped.length === 0) {
+    const ctx: Matched = { req, res, requestId, started, target, q, path, found, fields, identity: null, raw: null };
+    if (this.#auth === null) this.#admit(ctx);
+    else this.#authenticate(ctx, this.#auth);
+  }
+
+  /** Auth before rate limiting (limits may key by the identity); see policies/auth. */
+  #authenticate(ctx: Matched, auth: AuthPolicy): void {
+    const { req, res, requestId, started, fields } = ctx;
+    const outcome = auth.admit(req, ctx.found.store.route, { requestId, target: ctx.target, q: ctx.q, client: () => clientAddress(req, this.#trusted) });
+    const next = (a: Awaited<typeof outcome>): void => {
+      if (a instanceof AuthError) {
+        // Do not read (and discard) the upload of a refused request: close after the answer.
+        if (!req.complete) res.shouldKeepAlive = false;
+        const policy = ctx.found.store.policy;
+        const secure = policy.headers.usesHttps && this.#isHttps(req);
+        const challenge = a.challenge === null ? null : { 'www-authenticate': a.challenge };
+        this.#fail(req, res, requestId, started, a, fields, policy.headers.record(req.headers.origin, secure, challenge));
+        return;
+      }
+      // Same shape as the context #route builds (no spread), so #admit/#forward stay monomorphic.
+      this.#admit({ req, res, requestId, started, target: a.target, q: a.q, path: ctx.path, found: ctx.found, fields, identity: a.identity, raw: a.raw });
+    };
+    if (!(outcome instanceof Promise)) return next(outcome);
+    outcome.then((a) => {
+      if (res.destroyed || req.socket.destroyed) {
+        return this.#done(req, requestId, started, ctx.path, fields, { status: 499, bytes: 0, errorCode: 'GW_CLIENT_CLOSED' });
+      }
+      if (this.#draining) res.shouldKeepAlive = false;
+      next(a);
+    }).catch((err: unknown) => {
+      this.#logger.error({ err, requestId }, 'auth handling failed');
+      if (!res.headersSent) this.#fail(req, res, requestId, started, new InternalError(err), fields);
+    });
+  }
+
+  /** Rate limits (when the route has any), then forward. */
+  #admit(ctx: Matched): void {
+    const { req, res, requestId, started, path, fields } = ctx;
+    const { route, policy, limits: scoped } = ctx.found.store;
+    const identity = ctx.identity;
+    // An API key's own limit replaces (or joins) the route's `api-key` limits; the service's follow.
+    const routeLimits = effectiveLimits(route.rateLimits, identity);
+    const all =
+      routeLimits === route.rateLimits
+        ? scoped
+        : [...routeLimits.map((limit, i) => ({ limit, bucket: `${route.id}#${i}` })), ...scoped.slice(route.rateLimits.length)];
+    if (all.length === 0) {
       this.#forward(ctx, null);
       return;
     }
-    const limits = scoped.map((s) => s.limit);
-    const checks = scoped.map(({ limit, bucket }) => ({
+    const limits = all.map((s) => s.limit);
+    const checks = all.map(({ limit, bucket }) => ({
       limit: { requests: limit.requests, per: limit.per, ...(limit.burst === undefined ? {} : { burst: limit.burst }) },
-      key: `${bucket}|${limitKeyOf(limit.key, req, this.#trusted)}`,
+      key: `${bucket}|${limitKeyOf(limit.key, req, this.#trusted, identity)}`,
     }));
     this.#rateLimit(checks).then(
       (verdicts) => {
@@ -273,7 +325,7 @@ export class GatewayHandler {
     if (q !== -1) upstreamPath += target.slice(q);
 
     const remoteAddress = req.socket.remoteAddress ?? '';
-    const headers = upstreamRequestHeaders(req.rawHeaders, {
+    const headers = upstreamRequestHeaders(ctx.raw ?? req.rawHeaders, {
       remoteAddress,
       trusted: this.#trusted.has(remoteAddress),
       proto: 'http',

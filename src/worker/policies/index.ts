@@ -1,7 +1,11 @@
-/** Public surface of the request policies: rate limiting, CORS, response headers, route limits. */
+/**
+ * Public surface of the request policies: rate limiting, authentication and authorization, CORS,
+ * response headers, route limits.
+ */
 export { RateLimitClient, type RateLimitAsk } from './rate-limit-client.js';
 export { clientAddress, limitKeyOf } from './rate-limit-keys.js';
 export { rateLimitHeaders, windowSeconds } from './rate-limit-headers.js';
 export { CorsPolicy, type PreflightResult } from './cors-policy.js';
 export { ResponseHeaderPolicy, requestIsHttps } from './response-header-policy.js';
 export { RoutePolicy } from './route-policy.js';
+export { AuthRuntime, AuthPolicy, effectiveLimits, type Identity } from './auth/index.js';

@@ -3,12 +3,15 @@
  * peer is a trusted proxy, the right-most X-Forwarded-For entry that is not itself a
  * trusted proxy (entries further left were written by the client and could be forged).
  * `header:<name>` is that header's value; requests without it share one bucket.
+ * `api-key` is the authenticated API key's id (a JWT caller counts as its subject there),
+ * `subject` the authenticated subject (per auth method).
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { unmapIPv4 } from '../../common/index.js';
 import type { TrustedProxies } from '../pipeline/trusted-proxies.js';
+import type { Identity } from './auth/index.js';
 
 // Keys travel to the primary and stay in memory: long values are hashed so a client
 // cannot make each bucket key as large as a header may be.
@@ -50,8 +53,11 @@ export function clientAddress(req: IncomingMessage, trusted: TrustedProxies): st
  * is keyed by its client address instead, so one header-less abuser cannot exhaust a
  * bucket every header-less client shares.
  */
-export function limitKeyOf(key: string, req: IncomingMessage, trusted: TrustedProxies): string {
-  if (key !== 'ip') {
+export function limitKeyOf(key: string, req: IncomingMessage, trusted: TrustedProxies, identity: Identity | null = null): string {
+  // Auth-based keys; without an identity (cannot happen on a checked config) the IP.
+  if (key === 'api-key' && identity !== null) return identity.keyId === null ? `s:${bounded(`${identity.method}|${identity.subject}`)}` : `k:${identity.keyId}`;
+  if (key === 'subject' && identity !== null) return `s:${bounded(`${identity.method}|${identity.subject}`)}`;
+  if (key.startsWith('header:')) {
     const value = req.headers[key.slice(7).toLowerCase()];
     if (value !== undefined && value !== '') return `h:${bounded(Array.isArray(value) ? value.join(',') : value)}`;
   }

@@ -46,6 +46,10 @@ t.test('every error class carries a listed code and the status the README gives 
     new errors.RateLimitedError(),
     new errors.CorsRejectedError('x'),
     new errors.ExpectationFailedError(),
+    new errors.UnauthenticatedError('gateway'),
+    new errors.InvalidCredentialsError('gateway', 'x'),
+    new errors.ForbiddenError('gateway', 'x', []),
+    new errors.AuthUnavailableError('x'),
   ];
   for (const e of samples) {
     t.ok(e instanceof GatewayError);

@@ -19,7 +19,7 @@ t.test('all-or-nothing: a request refused by one limit spends nothing in the oth
 // At most 8 checks: a route's 4 limits plus its service's 4.
 t.test('malformed messages fail open with no verdicts', async (t) => {
   const hub = new RateLimitHub(10);
-  for (const bad of [undefined, null, 'x', [null], [{ key: 'x' }], [{ limit: {}, key: 'k'.repeat(300) }], Array(9).fill({ limit: {}, key: 'x' })]) {
+  for (const bad of [undefined, null, 'x', [null], [{ key: 'x' }], [{ limit: {}, key: 'k'.repeat(300) }], Array(10).fill({ limit: {}, key: 'x' })]) {
     t.same(hub.decide(bad), [], JSON.stringify(bad)?.slice(0, 40) ?? 'undefined');
   }
 });
