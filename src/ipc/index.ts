@@ -1,3 +1,4 @@
 export * from './snapshot.js';
 export * from './messages.js';
+export * from './tracing-config.js';
 export { parsePattern, type ParsedPattern, type PatternSegment } from './route-pattern.js';

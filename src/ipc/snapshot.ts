@@ -2,6 +2,7 @@
  * The validated, defaulted configuration as it crosses from the control plane to the
  * data plane. Plain JSON (it travels over node:cluster IPC), frozen on receipt.
  */
+import type { TelemetryConfig } from './tracing-config.js';
 
 /** Load-balancing algorithms a service can choose. */
 export type LoadBalancerKind =
@@ -115,6 +116,8 @@ export interface ConfigSnapshot {
   readonly server: ServerConfig;
   readonly services: readonly ServiceConfig[];
   readonly routes: readonly RouteConfig[];
+  /** Tracing (see tracing-config.ts). */
+  readonly telemetry: TelemetryConfig;
 }
 
 /** Recursively freeze a snapshot so no worker code can mutate shared config. */

@@ -1,4 +1,4 @@
-/** Public surface of telemetry: logging and metrics (tracing arrives with issue 6). */
+/** Public surface of telemetry: logging, metrics and tracing. */
 export { createLogger, flushLogger, LOG_LEVELS, type Logger, type LoggerOptions } from './logger.js';
 export {
   createRegistry,
@@ -9,3 +9,12 @@ export {
   ControlPlaneMetrics,
   type MetricsJson,
 } from './metrics.js';
+export {
+  createRequestTracer,
+  requestTraceOf,
+  RequestTracer,
+  RequestTrace,
+  UpstreamTry,
+  type TracerDeps,
+  type TryStart,
+} from './tracing/index.js';

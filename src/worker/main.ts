@@ -4,7 +4,7 @@
  * from then on only serves requests, swaps snapshots and drains on request.
  */
 import { PROTOCOL_VERSION, deepFreeze, isProtocolMessage, type ConfigSnapshot, type FromWorker, type ToWorker } from '../ipc/index.js';
-import { createLogger, createRegistry, DataPlaneMetrics, flushLogger } from '../telemetry/index.js';
+import { createLogger, createRegistry, createRequestTracer, DataPlaneMetrics, flushLogger, type RequestTracer } from '../telemetry/index.js';
 import { MetricsClient } from './metrics-client.js';
 import { RateLimitClient } from './policies/index.js';
 import { GatewayHandler, RouteTable } from './pipeline/index.js';
@@ -24,6 +24,9 @@ const rateLimits = new RateLimitClient((msg) => {
   return true;
 });
 let handler: GatewayHandler | null = null;
+// Built from the first snapshot: a reload replaces the worker, so a new tracing config
+// arrives with a new process (and tracer).
+let tracer: RequestTracer | null = null;
 let server: WorkerServer | null = null;
 let draining = false;
 
@@ -53,7 +56,8 @@ async function applySnapshot(snapshot: ConfigSnapshot): Promise<void> {
     send({ v: PROTOCOL_VERSION, type: 'worker-ready', configVersion: snapshot.version, pid: process.pid });
     return;
   }
-  handler = new GatewayHandler(table, { logger, accessLog, slot, metrics, scrape: () => metricsClient.scrape(), rateLimit: rateLimits.ask });
+  tracer = createRequestTracer(snapshot.telemetry.tracing, { registry, logger });
+  handler = new GatewayHandler(table, { logger, accessLog, slot, metrics, scrape: () => metricsClient.scrape(), rateLimit: rateLimits.ask, tracer });
   server = new WorkerServer(snapshot.server, handler, logger);
   try {
     await server.listen(snapshot.server.host, snapshot.server.port);
@@ -73,6 +77,8 @@ async function drain(timeoutMs: number, why: string): Promise<void> {
   const clean = server === null ? true : await server.drain(timeoutMs);
   if (clean) await pools.close();
   else await pools.destroy();
+  // Send the spans of the last requests (bounded: a dead collector must not hold us).
+  await tracer?.shutdown(2_000);
   logger.info({ clean }, 'drained');
   exit(0);
 }

@@ -159,6 +159,7 @@ function buildSnapshot(raw: RawConfig, file: string, version: number): ConfigSna
       preserveHost: r.preserveHost,
       rateLimits: r.rateLimits.map((l) => ({ ...l })),
     })),
+    telemetry: { tracing: { ...raw.telemetry.tracing } },
   };
 }
 

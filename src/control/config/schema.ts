@@ -6,6 +6,7 @@
  */
 import { Ajv, type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
 import type { KeyPath } from './loader.js';
+import { telemetrySchema } from './schema-telemetry.js';
 
 const NAME_RULE = '1-64 letters, digits, ".", "_" or "-", starting with a letter or digit';
 
@@ -163,6 +164,7 @@ export const configSchema = {
     },
     services: { type: 'array', items: service },
     routes: { type: 'array', items: route },
+    telemetry: telemetrySchema,
   },
 } as const;
 

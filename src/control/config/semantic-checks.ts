@@ -22,6 +22,7 @@ import { isIP } from 'node:net';
 import { parsePattern, type ParsedPattern, type ServerConfig } from '../../ipc/index.js';
 import { parseLimit } from '../../common/rate-limit/index.js';
 import type { KeyPath, Report } from './loader.js';
+import { checkTelemetry, type RawTelemetry } from './schema-telemetry.js';
 
 /** A schema-valid route before normalization: exactly one of `path`/`paths` is expected. */
 export interface RawRoute {
@@ -52,6 +53,7 @@ export interface RawConfig {
   server: ServerConfig;
   services: RawService[];
   routes: RawRoute[];
+  telemetry: RawTelemetry;
 }
 
 /** One path of one route, as the conflict check sees it. */
@@ -67,6 +69,7 @@ const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Report every semantic problem of `raw` (see the header). */
 export function checkConfig(raw: RawConfig, report: Report): void {
+  checkTelemetry(raw.telemetry, report);
   const services = new Map<string, number>();
   raw.services.forEach((service, i) => {
     const first = services.get(service.name);

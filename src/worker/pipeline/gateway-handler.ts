@@ -18,7 +18,7 @@ import {
   RouteNotFoundError,
   UriTooLongError,
 } from '../../common/index.js';
-import { methodLabel, statusClass, type DataPlaneMetrics, type Logger } from '../../telemetry/index.js';
+import { methodLabel, requestTraceOf, statusClass, type DataPlaneMetrics, type Logger, type RequestTracer } from '../../telemetry/index.js';
 import { normalizePath, type RouteLookup } from '../router/index.js';
 import { limitKeyOf, rateLimitHeaders, type RateLimitAsk } from '../policies/index.js';
 import { ProxyExchange, upstreamRequestHeaders, type ExchangeOutcome } from '../upstream/index.js';
@@ -76,12 +76,22 @@ export class GatewayHandler {
   readonly #metrics: DataPlaneMetrics;
   readonly #scrape: ScrapeFn;
   readonly #rateLimit: RateLimitAsk;
+  readonly #tracer: RequestTracer | null;
   readonly status: NodeStatus;
   readonly #isDraining = () => this.#draining;
 
   constructor(
     table: RouteTable,
-    opts: { logger: Logger; accessLog: boolean; slot: number; metrics: DataPlaneMetrics; scrape: ScrapeFn; rateLimit: RateLimitAsk },
+    opts: {
+      logger: Logger;
+      accessLog: boolean;
+      slot: number;
+      metrics: DataPlaneMetrics;
+      scrape: ScrapeFn;
+      rateLimit: RateLimitAsk;
+      /** Null (tracing off): no spans, trace headers pass through untouched. */
+      tracer?: RequestTracer | null;
+    },
   ) {
     this.#table = table;
     this.#trusted = new TrustedProxies(table.snapshot.server.trustedProxies);
@@ -92,6 +102,7 @@ export class GatewayHandler {
     this.#metrics = opts.metrics;
     this.#scrape = opts.scrape;
     this.#rateLimit = opts.rateLimit;
+    this.#tracer = opts.tracer ?? null;
     this.status = { workersUp: 0, workersWanted: 0, configVersion: table.snapshot.version };
   }
 
@@ -118,6 +129,7 @@ export class GatewayHandler {
     const requestId = requestIdFor(req.headers['x-request-id']);
     if (this.#draining) res.shouldKeepAlive = false;
     this.#metrics.inFlight++;
+    this.#tracer?.start(req, res);
     try {
       this.#route(req, res, requestId, started);
     } catch (err) {
@@ -231,6 +243,9 @@ export class GatewayHandler {
       upstreamHost: route.preserveHost ? (req.headers.host ?? null) : null,
     });
     const via = this.#via;
+    // One span per upstream try; its traceparent replaces the caller's.
+    const attempt =
+      this.#tracer === null ? undefined : requestTraceOf(req)?.startTry({ method, authority: endpoint.authority, target: upstreamPath, service: service.name });
     const exchange = new ProxyExchange(req, res, {
       endpoint,
       requestId,
@@ -246,6 +261,7 @@ export class GatewayHandler {
         const outcomeLabel = outcome.errorCode === null ? statusClass(outcome.status) : outcome.errorCode;
         m.upstreamTries.inc([service.name, outcomeLabel]);
         m.upstreamDuration.observe([service.name], (performance.now() - dispatched) / 1000);
+        attempt?.end(outcome.status, outcome.errorCode);
         this.#done(req, requestId, started, path, fields, outcome);
       },
     });
@@ -254,7 +270,7 @@ export class GatewayHandler {
       {
         path: upstreamPath,
         method,
-        headers,
+        headers: attempt === undefined ? headers : attempt.withHeaders(headers),
         body: body as never,
         headersTimeout: service.timeouts.headersMs,
         bodyTimeout: service.timeouts.bodyMs,
@@ -324,6 +340,8 @@ export class GatewayHandler {
     m.inFlight--;
     m.requests.inc([route, methodLabel(req.method), statusClass(o.status)]);
     m.duration.observe([route], (performance.now() - started) / 1000);
+    const trace = this.#tracer === null ? undefined : requestTraceOf(req);
+    trace?.end(o.status, o.errorCode, f.route);
     if (!this.#accessLog) return;
     const q = path.indexOf('?');
     this.#logger.info(
@@ -337,6 +355,7 @@ export class GatewayHandler {
         durationMs: Math.round((performance.now() - started) * 1000) / 1000,
         bytes: o.bytes,
         ...(o.errorCode === null ? null : { error: o.errorCode }),
+        ...(trace === undefined ? null : { traceId: trace.traceId }),
       },
       'request',
     );
