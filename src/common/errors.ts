@@ -152,4 +152,22 @@ export const ERROR_CODES: readonly string[] = Object.freeze([
   'GW_REQUEST_TIMEOUT',
   'GW_METRICS_UNAVAILABLE',
   'GW_RATE_LIMITED',
+  'GW_TRACE_NOT_FOUND',
+  'GW_TRACE_BACKEND_UNAVAILABLE',
 ]);
+
+// Tracing (issue 6): errors of the trace look-up commands (`gateway trace`, `gateway traces`).
+
+/** The Jaeger query API does not know the trace (CLI exit code 1). */
+export class TraceNotFoundError extends GatewayError {
+  constructor(traceId: string, queryUrl: string) {
+    super('GW_TRACE_NOT_FOUND', 404, `trace ${traceId} not found in Jaeger at ${queryUrl}`);
+  }
+}
+
+/** The Jaeger query API is unreachable or gave an unusable answer (CLI exit code 1). */
+export class TraceBackendError extends GatewayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('GW_TRACE_BACKEND_UNAVAILABLE', 502, message, options);
+  }
+}

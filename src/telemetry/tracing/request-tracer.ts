@@ -25,6 +25,7 @@ import {
   ATTR_NETWORK_PEER_ADDRESS,
   ATTR_NETWORK_PROTOCOL_VERSION,
   ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
   ATTR_SERVICE_NAME,
   ATTR_URL_PATH,
   ATTR_URL_SCHEME,
@@ -44,6 +45,15 @@ type Traced = IncomingMessage & { [TRACE]?: RequestTrace };
 /** The trace of a request started by `RequestTracer#start`, if tracing is on. */
 export function requestTraceOf(req: IncomingMessage): RequestTrace | undefined {
   return (req as Traced)[TRACE];
+}
+
+/** `server.address` / `server.port` from a Host header (`[v6]:port`, `name:port`, `name`). */
+function hostAttributes(host: string | undefined): Record<string, string | number> | null {
+  if (host === undefined || host === '') return null;
+  const colon = host.lastIndexOf(':');
+  if (colon === -1 || host.endsWith(']')) return { [ATTR_SERVER_ADDRESS]: host };
+  const port = Number(host.slice(colon + 1));
+  return Number.isInteger(port) ? { [ATTR_SERVER_ADDRESS]: host.slice(0, colon), [ATTR_SERVER_PORT]: port } : { [ATTR_SERVER_ADDRESS]: host };
 }
 
 /** Parent-based sampling with a trace-id ratio for new traces. */
@@ -96,7 +106,7 @@ export class RequestTracer {
         [ATTR_URL_PATH]: q === -1 ? url : url.slice(0, q),
         [ATTR_URL_SCHEME]: 'http',
         [ATTR_NETWORK_PROTOCOL_VERSION]: req.httpVersion,
-        ...(host === undefined ? null : { [ATTR_SERVER_ADDRESS]: host }),
+        ...hostAttributes(host),
         ...(peer === undefined ? null : { [ATTR_NETWORK_PEER_ADDRESS]: peer, [ATTR_CLIENT_ADDRESS]: peer }),
         ...(ua === undefined ? null : { [ATTR_USER_AGENT_ORIGINAL]: ua }),
       });
