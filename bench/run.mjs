@@ -13,8 +13,9 @@ import { toMarkdown, writeReport } from './lib/report.mjs';
 import { readSettings } from './lib/settings.mjs';
 import { runSuite } from './lib/suite.mjs';
 import core from './suites/core.mjs';
+import telemetry from './suites/telemetry.mjs';
 
-const SUITES = [core];
+const SUITES = [core, telemetry];
 
 const log = (msg) => process.stderr.write(`${msg}\n`);
 // The bench process (load generator) and the upstream it forks run on CPU 0, each proxy

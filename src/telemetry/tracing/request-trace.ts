@@ -9,7 +9,8 @@
  * (they are propagated so upstream logs correlate), but its spans record nothing, so
  * building attributes is skipped for them.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import type { IdGenerator } from '@opentelemetry/sdk-trace-base';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
@@ -95,14 +96,16 @@ export class RequestTrace {
   /** 32 lower-case hex digits. */
   readonly traceId: string;
   readonly #tracer: Tracer;
+  readonly #ids: IdGenerator;
   readonly #span: Span;
   readonly #method: string;
   #context: Context | null = null;
   #tries = 0;
   #ended = false;
 
-  constructor(tracer: Tracer, span: Span, method: string) {
+  constructor(tracer: Tracer, ids: IdGenerator, span: Span, method: string) {
     this.#tracer = tracer;
+    this.#ids = ids;
     this.#span = span;
     this.#method = method;
     this.traceId = span.spanContext().traceId;
@@ -116,8 +119,14 @@ export class RequestTrace {
   /** Start the span of the next upstream try (first try, then each retry). */
   startTry(t: TryStart): UpstreamTry {
     const resend = this.#tries++;
+    if (!this.#span.isRecording()) {
+      // The child of an unsampled span is never sampled (parent-based sampling), so skip
+      // the SDK: a non-recording span with a fresh id is all the upstream needs to see.
+      const parent = this.#span.spanContext();
+      const ctx = { traceId: parent.traceId, spanId: this.#ids.generateSpanId(), traceFlags: TraceFlags.NONE, ...(parent.traceState === undefined ? null : { traceState: parent.traceState }) };
+      return new UpstreamTry(trace.wrapSpanContext(ctx));
+    }
     this.#context ??= trace.setSpan(ROOT_CONTEXT, this.#span);
-    if (!this.#span.isRecording()) return new UpstreamTry(this.#tracer.startSpan(t.method, { kind: SpanKind.CLIENT }, this.#context));
     const colon = t.authority.lastIndexOf(':');
     const q = t.target.indexOf('?');
     const span = this.#tracer.startSpan(

@@ -15,6 +15,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BasicTracerProvider,
   ParentBasedSampler,
+  RandomIdGenerator,
   TraceIdRatioBasedSampler,
   type Sampler,
   type SpanExporter,
@@ -73,6 +74,7 @@ export interface TracerDeps {
 export class RequestTracer {
   readonly #provider: BasicTracerProvider;
   readonly #tracer: Tracer;
+  readonly #ids = new RandomIdGenerator();
   readonly #processor: BoundedSpanProcessor;
   readonly #responseHeader: string | null;
 
@@ -83,6 +85,7 @@ export class RequestTracer {
     this.#provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName }),
       sampler: createSampler(config.sampleRatio),
+      idGenerator: this.#ids,
       spanProcessors: [this.#processor],
     });
     this.#tracer = this.#provider.getTracer('gateway');
@@ -111,7 +114,7 @@ export class RequestTracer {
         ...(ua === undefined ? null : { [ATTR_USER_AGENT_ORIGINAL]: ua }),
       });
     }
-    const rt = new RequestTrace(this.#tracer, span, method);
+    const rt = new RequestTrace(this.#tracer, this.#ids, span, method);
     (req as Traced)[TRACE] = rt;
     if (this.#responseHeader !== null) res.setHeader(this.#responseHeader, rt.traceId);
     return rt;
