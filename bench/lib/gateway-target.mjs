@@ -13,6 +13,7 @@ import { stringify } from 'yaml';
 import { freePort } from './free-port.mjs';
 import { waitForOk } from './http-check.mjs';
 import { TargetUnavailableError } from './targets.mjs';
+import { groupCpuMs } from './group-cpu.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 // BENCH_GATEWAY_CLI points at another build (a branch checked out elsewhere, a stub).
@@ -60,6 +61,8 @@ export function gatewayTarget({ name, workers = 1, configure = (c) => c, env = {
       }
       return {
         url: `http://127.0.0.1:${port}/`,
+        // The primary leads the process group its workers are forked into.
+        cpuMs: () => groupCpuMs(child.pid),
         async stop() {
           const result = await child.stop(STOP_GRACE_MS);
           await cleanup();

@@ -28,15 +28,20 @@ export function toMarkdown(r) {
       : '- CPU pinning: off (every process shares every CPU)',
     `- request: GET ${s.path}, response ${s.responseBytes} bytes of JSON`,
     '',
-    '| target | req/s | p50 ms | p99 ms | errors | non-2xx |',
-    '|---|---:|---:|---:|---:|---:|',
   ];
+  // CPU per request only where a target can report it (gateway targets on Linux).
+  const cpu = r.results.some((t) => typeof t.summary?.cpuUsPerRequest === 'number');
+  lines.push(
+    `| target | req/s |${cpu ? ' CPU µs/req |' : ''} p50 ms | p99 ms | errors | non-2xx |`,
+    `|---|---:|${cpu ? '---:|' : ''}---:|---:|---:|---:|`,
+  );
   for (const t of r.results) {
     if (t.summary) {
       const m = t.summary;
-      lines.push(`| ${cell(t.name)} | ${fmt(m.rps)} | ${fmt(m.latencyMs.p50, 2)} | ${fmt(m.latencyMs.p99, 2)} | ${m.errors + m.timeouts} | ${m.non2xx} |`);
+      const c = cpu ? ` ${m.cpuUsPerRequest === null || m.cpuUsPerRequest === undefined ? 'n/a' : fmt(m.cpuUsPerRequest, 1)} |` : '';
+      lines.push(`| ${cell(t.name)} | ${fmt(m.rps)} |${c} ${fmt(m.latencyMs.p50, 2)} | ${fmt(m.latencyMs.p99, 2)} | ${m.errors + m.timeouts} | ${m.non2xx} |`);
     } else {
-      lines.push(`| ${cell(t.name)} | ${t.status} | | | | |`);
+      lines.push(`| ${cell(t.name)} | ${t.status} |${cpu ? ' |' : ''} | | | |`);
     }
   }
   const missing = r.results.filter((t) => !t.summary);
@@ -52,10 +57,11 @@ export function toMarkdown(r) {
     }
   }
   if (r.comparisons.length > 0) {
-    lines.push('', '| ratio (req/s) | value | goal | status |', '|---|---:|---:|---|');
+    lines.push('', '| ratio | value | goal | status |', '|---|---:|---:|---|');
     for (const c of r.comparisons) {
       const status = c.met === null ? 'n/a (a target did not run)' : c.met ? 'met' : 'not met';
-      lines.push(`| ${cell(c.label)} | ${c.ratio === null ? 'n/a' : `${fmt(c.ratio, 3)}×`} | ≥ ${c.goal}× | ${status} |`);
+      const what = c.metric === 'cpu' ? 'CPU/req' : 'req/s';
+      lines.push(`| ${cell(c.label)} (${what}) | ${c.ratio === null ? 'n/a' : `${fmt(c.ratio, 3)}×`} | ${c.metric === 'cpu' ? '≤' : '≥'} ${c.goal}× | ${status} |`);
     }
   }
   if (r.notes.length > 0) {

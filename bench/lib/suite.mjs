@@ -27,6 +27,7 @@ function combine(rounds) {
   const pick = (f) => median(rounds.map(f));
   return {
     rps: pick((r) => r.rps),
+    cpuUsPerRequest: rounds.every((r) => typeof r.cpuUsPerRequest === 'number') ? pick((r) => r.cpuUsPerRequest) : null,
     latencyMs: {
       avg: pick((r) => r.latencyMs.avg),
       p50: pick((r) => r.latencyMs.p50),
@@ -81,9 +82,9 @@ async function runTargets(suite, settings, processes, log, started, upstreamPort
         running = await entry.target.start(ctx);
         const url = new URL(suite.path, running.url).href;
         await checkResponse(url, reference);
-        const summary = await measure(url, settings);
+        const summary = await measure(url, settings, running.cpuMs);
         entry.rounds.push(summary);
-        log(`  ${Math.round(summary.rps)} req/s, p50 ${summary.latencyMs.p50} ms, p99 ${summary.latencyMs.p99} ms, errors ${summary.errors}, non-2xx ${summary.non2xx}`);
+        log(`  ${Math.round(summary.rps)} req/s${summary.cpuUsPerRequest === null ? '' : `, ${summary.cpuUsPerRequest} µs CPU/req`}, p50 ${summary.latencyMs.p50} ms, p99 ${summary.latencyMs.p99} ms, errors ${summary.errors}, non-2xx ${summary.non2xx}`);
       } catch (err) {
         entry.status = err instanceof TargetUnavailableError ? 'unavailable' : 'failed';
         entry.reason = err.message;
@@ -110,6 +111,11 @@ async function runTargets(suite, settings, processes, log, started, upstreamPort
   const comparisons = (suite.comparisons ?? []).map((c) => {
     const num = byName.get(c.numerator)?.summary;
     const den = byName.get(c.denominator)?.summary;
+    // `metric: 'cpu'` compares CPU per request (lower is better, goal is a ceiling).
+    if (c.metric === 'cpu') {
+      const ratio = num?.cpuUsPerRequest && den?.cpuUsPerRequest ? num.cpuUsPerRequest / den.cpuUsPerRequest : null;
+      return { ...c, ratio, met: ratio === null ? null : ratio <= c.goal };
+    }
     const ratio = num && den && den.rps > 0 ? num.rps / den.rps : null;
     return { ...c, ratio, met: ratio === null ? null : ratio >= c.goal };
   });
