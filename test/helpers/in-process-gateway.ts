@@ -7,7 +7,7 @@ import type { ConfigSnapshot } from '../../src/ipc/index.js';
 import { GatewayHandler, RouteTable } from '../../src/worker/pipeline/index.js';
 import { PoolSet } from '../../src/worker/upstream/index.js';
 import { WorkerServer } from '../../src/worker/server.js';
-import { createRegistry, DataPlaneMetrics } from '../../src/telemetry/index.js';
+import { createRegistry, DataPlaneMetrics, type RequestTracer } from '../../src/telemetry/index.js';
 import { RateLimitHub } from '../../src/primary/rate-limit-hub.js';
 
 /** A running in-process gateway. */
@@ -22,8 +22,8 @@ export interface InProcessGateway {
   close(): Promise<void>;
 }
 
-/** Start the data plane on `snapshot` (port 0). */
-export async function startInProcess(snapshot: ConfigSnapshot): Promise<InProcessGateway> {
+/** Start the data plane on `snapshot` (port 0); `tracer` turns tracing on. */
+export async function startInProcess(snapshot: ConfigSnapshot, opts: { tracer?: RequestTracer | null } = {}): Promise<InProcessGateway> {
   const logs: Record<string, unknown>[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
   const pools = new PoolSet();
@@ -37,6 +37,7 @@ export async function startInProcess(snapshot: ConfigSnapshot): Promise<InProces
     scrape: async () => ({ text: await registry.metrics(), contentType: registry.contentType }),
     // The primary's decision logic, in-process.
     rateLimit: async (checks) => limiter.decide(checks),
+    tracer: opts.tracer ?? null,
   });
   const server = new WorkerServer(snapshot.server, handler, logger);
   await server.listen('127.0.0.1', 0);
