@@ -98,7 +98,7 @@ t.test('a request refused before any try has a server span only', async (t) => {
   t.equal(res.statusCode, 413);
   await res.body.dump();
   const { all, server } = await spans(res.headers['x-trace-id'] as string, 1);
-  await new Promise((r) => setTimeout(r, 100));
+  // A try span always ends before its server span, so it would be here by now.
   t.equal(all.length, 1, 'no client span');
   t.equal(attr(server, 'gateway.error.code'), 'GW_PAYLOAD_TOO_LARGE');
   t.equal(server.name, 'POST up');
