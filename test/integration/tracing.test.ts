@@ -139,3 +139,18 @@ t.test('a collector that is down: requests still succeed, dropped spans are coun
   t.notOk(gw.logs.some((l) => l.level === 'error'), 'no error lines');
   t.ok(gw.logs.filter((l) => String(l.msg).startsWith('trace export failed')).length <= 1, 'failure logged at most once a minute');
 });
+
+t.test('a draining worker sends its queued spans before it exits', async (t) => {
+  const collector = await startJaegerCollector();
+  t.teardown(() => collector.close());
+  const up = await startUpstream();
+  t.teardown(() => up.close());
+  // A flush interval far longer than the test: only the drain can send these spans.
+  const gw = await startGateway(config(up, { enabled: true, sampleRatio: 1, endpoint: collector.endpoint, flushIntervalMs: 60_000 }));
+  const res = await request(`${gw.url}/r/last`);
+  await res.body.dump();
+  const traceId = res.headers['x-trace-id'] as string;
+  t.equal(spansOf(collector.spans, traceId).length, 0, 'nothing sent yet');
+  t.equal(await gw.stop('SIGTERM'), 0, 'clean exit');
+  t.equal(spansOf(collector.spans, traceId).length, 2, 'server and client span exported on drain');
+});
