@@ -57,6 +57,8 @@ export interface JaegerCollector {
   /** Requests received (including refused ones). */
   readonly requests: { contentType: string | undefined; status: number }[];
   mode: CollectorMode;
+  /** Open client connections. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -153,6 +155,9 @@ export function startJaegerCollector(): Promise<JaegerCollector> {
         spans: [],
         requests: [],
         mode: 'accept',
+        get connections() {
+          return sockets.size;
+        },
         close: () =>
           new Promise<void>((r) => {
             for (const s of sockets) s.destroy();

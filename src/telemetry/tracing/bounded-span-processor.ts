@@ -27,7 +27,8 @@ export class BoundedSpanProcessor implements SpanProcessor {
   readonly #guard: Omit<GuardOptions, 'timeoutMs' | 'settled'>;
   #pending = 0;
 
-  constructor(exporter: SpanExporter, settings: BatchSettings, guard: Omit<GuardOptions, 'timeoutMs' | 'settled'>) {
+  /** `exporter` makes the real exporter (again after a hung export, see GuardedExporter). */
+  constructor(exporter: () => SpanExporter, settings: BatchSettings, guard: Omit<GuardOptions, 'timeoutMs' | 'settled'>) {
     this.#limit = settings.queueSize;
     this.#guard = guard;
     const guarded = new GuardedExporter(exporter, {

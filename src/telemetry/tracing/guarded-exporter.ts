@@ -2,7 +2,9 @@
  * Wraps the real span exporter so that its failures cost nothing but the spans:
  *   - every export gets a deadline of its own; a collector that accepts the connection
  *     and never answers would otherwise hold the batch (the Jaeger HTTP sender sets a
- *     socket timeout but never aborts on it);
+ *     socket timeout but never aborts on it). A late export also replaces the exporter:
+ *     shutting the old one down destroys its HTTP agent and with it the hung sockets,
+ *     which would otherwise pile up at one per export while the collector hangs;
  *   - a failed or late export drops its spans and counts them (never retried: a retry
  *     queue would be unbounded memory while the collector is down);
  *   - failures are logged at most once per `logEveryMs`, with how many happened since.
@@ -29,13 +31,16 @@ export interface GuardOptions {
 
 /** A span exporter that never throws, times out on its own, and counts what it loses. */
 export class GuardedExporter implements SpanExporter {
-  readonly #inner: SpanExporter;
+  readonly #create: () => SpanExporter;
+  #inner: SpanExporter;
   readonly #opts: GuardOptions;
   #lastLog = -Infinity;
   #unlogged = 0;
 
-  constructor(inner: SpanExporter, opts: GuardOptions) {
-    this.#inner = inner;
+  /** `create` makes the real exporter, now and again after an export timed out. */
+  constructor(create: () => SpanExporter, opts: GuardOptions) {
+    this.#create = create;
+    this.#inner = create();
     this.#opts = opts;
   }
 
@@ -51,10 +56,12 @@ export class GuardedExporter implements SpanExporter {
       this.#opts.settled?.(spans.length);
       resultCallback(result);
     };
-    const timer = setTimeout(
-      () => finish({ code: ExportResultCode.FAILED, error: new Error(`no answer within ${this.#opts.timeoutMs} ms`) }),
-      this.#opts.timeoutMs,
-    );
+    const timer = setTimeout(() => {
+      const hung = this.#inner;
+      this.#inner = this.#create();
+      if (hung !== this.#inner) void hung.shutdown().catch(() => undefined);
+      finish({ code: ExportResultCode.FAILED, error: new Error(`no answer within ${this.#opts.timeoutMs} ms`) });
+    }, this.#opts.timeoutMs);
     timer.unref();
     try {
       this.#inner.export(spans, finish);

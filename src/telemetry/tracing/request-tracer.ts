@@ -80,7 +80,8 @@ export class RequestTracer {
 
   constructor(config: TracingConfig, deps: TracerDeps) {
     const metrics = new TracingMetrics(deps.registry);
-    const exporter = deps.exporter ?? new JaegerExporter({ endpoint: config.endpoint });
+    const given = deps.exporter;
+    const exporter = given === undefined ? () => new JaegerExporter({ endpoint: config.endpoint }) : () => given;
     this.#processor = new BoundedSpanProcessor(exporter, config, { metrics, logger: deps.logger, endpoint: config.endpoint });
     this.#provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName }),

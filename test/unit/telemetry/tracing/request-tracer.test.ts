@@ -161,6 +161,11 @@ for (const mode of ['fail', 'hang', 'dead'] as const) {
     t.ok((await counter(registry, 'gateway_trace_export_failures_total')) >= 1);
     t.equal(await counter(registry, 'gateway_trace_spans_exported_total'), 0);
     t.equal(tracer.pending, 0, 'nothing left waiting');
+    if (mode === 'hang') {
+      // The hung exports' sockets are destroyed with the replaced exporter.
+      await waitFor(() => collector.connections === 0, 5_000);
+      t.pass('no hung connection left open');
+    }
     await tracer.shutdown(500);
   });
 }
