@@ -52,7 +52,9 @@ export class JaegerQueryClient {
   constructor(baseUrl: string, timeoutMs = 10_000) {
     this.#base = baseUrl.replace(/\/+$/, '');
     this.#timeoutMs = timeoutMs;
-    this.#agent = new Agent({ connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    // The request's abort signal is the one deadline; the agent's own timeouts sit behind it.
+    const late = timeoutMs + 1_000;
+    this.#agent = new Agent({ connect: { timeout: late }, headersTimeout: late, bodyTimeout: late });
   }
 
   /** The trace with id `traceId` (hex). */
