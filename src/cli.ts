@@ -5,7 +5,7 @@
  *   gateway check   [--config FILE] [--env NAME]   validate config, list every problem
  *   gateway trace <id> | traces --service NAME     read traces back from Jaeger
  * Exit codes: 0 ok, 1 invalid config or runtime failure, 2 usage / environment error.
- * Later issues add subcommands here (db init, keys, trace ...).
+ * Later issues add subcommands here (db init, keys ...).
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -123,8 +123,14 @@ export class RequestTrace {
       // The child of an unsampled span is never sampled (parent-based sampling), so skip
       // the SDK: a non-recording span with a fresh id is all the upstream needs to see.
       const parent = this.#span.spanContext();
-      const ctx = { traceId: parent.traceId, spanId: this.#ids.generateSpanId(), traceFlags: TraceFlags.NONE, ...(parent.traceState === undefined ? null : { traceState: parent.traceState }) };
-      return new UpstreamTry(trace.wrapSpanContext(ctx));
+      return new UpstreamTry(
+        trace.wrapSpanContext({
+          traceId: parent.traceId,
+          spanId: this.#ids.generateSpanId(),
+          traceFlags: TraceFlags.NONE,
+          ...(parent.traceState === undefined ? null : { traceState: parent.traceState }),
+        }),
+      );
     }
     this.#context ??= trace.setSpan(ROOT_CONTEXT, this.#span);
     const colon = t.authority.lastIndexOf(':');

@@ -245,7 +245,9 @@ export class GatewayHandler {
     const via = this.#via;
     // One span per upstream try; its traceparent replaces the caller's.
     const attempt =
-      this.#tracer === null ? undefined : requestTraceOf(req)?.startTry({ method, authority: endpoint.authority, target: upstreamPath, service: service.name });
+      this.#tracer === null
+        ? undefined
+        : requestTraceOf(req)?.startTry({ method, authority: endpoint.authority, target: upstreamPath, service: service.name });
     const exchange = new ProxyExchange(req, res, {
       endpoint,
       requestId,
