@@ -15,8 +15,9 @@ import { runSuite } from './lib/suite.mjs';
 import auth from './suites/auth.mjs';
 import core from './suites/core.mjs';
 import resilience from './suites/resilience.mjs';
+import telemetry from './suites/telemetry.mjs';
 
-const SUITES = [core, resilience, auth];
+const SUITES = [core, resilience, auth, telemetry];
 
 const log = (msg) => process.stderr.write(`${msg}\n`);
 // The bench process (load generator) and the upstream it forks run on CPU 0, each proxy

@@ -3,9 +3,10 @@
  * The `gateway` executable. Subcommands:
  *   gateway [start] [--config FILE] [--env NAME]   run the node (primary + workers)
  *   gateway check   [--config FILE] [--env NAME]   validate config, list every problem
- * Exit codes: 0 ok, 1 invalid config or runtime failure, 2 usage / environment error.
+ *   gateway trace <id> | traces --service NAME     read traces back from Jaeger
  *   gateway keys    create|list|revoke             manage API keys (src/commands/keys.ts)
- * Later issues add subcommands here (db init, trace ...).
+ * Exit codes: 0 ok, 1 invalid config or runtime failure, 2 usage / environment error.
+ * Later issues add subcommands here (db init ...).
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,7 @@ import { runKeys } from './commands/keys.js';
 import { loadConfig } from './control/config/index.js';
 import { runPrimary } from './primary/index.js';
 import { createLogger, LOG_LEVELS } from './telemetry/index.js';
+import { runTraceCommand } from './commands/trace.js';
 
 /** Where the release lives: `.env*` files and the default config are read from here. */
 const HOME = process.env.GATEWAY_HOME ?? resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -27,6 +29,8 @@ Commands:
   start   run the gateway (default)
   check   validate the configuration and exit
   keys    create, list and revoke API keys
+  trace   print a trace from Jaeger as a span tree (gateway trace <traceId>)
+  traces  list recent traces of a service (gateway traces --service NAME)
 
 Run "gateway <command> --help" for the options of a command.
 `,
@@ -113,6 +117,11 @@ async function main(argv: string[]): Promise<number> {
       err: (text) => process.stderr.write(text),
       loadEnv: (name) => void loadEnvFiles(HOME, name, process.env),
     });
+  }
+  // The trace commands have options of their own (commands/trace.ts).
+  if (argv[0] === 'trace' || argv[0] === 'traces') {
+    const io = { env: process.env, home: HOME, out: (s: string) => process.stdout.write(s), err: (s: string) => process.stderr.write(s) };
+    return runTraceCommand(argv[0], argv.slice(1), io);
   }
   const inv = parse(argv);
   if (inv.help) {

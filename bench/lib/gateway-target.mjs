@@ -13,6 +13,7 @@ import { stringify } from 'yaml';
 import { freePort } from './free-port.mjs';
 import { get, waitForOk } from './http-check.mjs';
 import { TargetUnavailableError } from './targets.mjs';
+import { groupCpuMs } from './group-cpu.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 // BENCH_GATEWAY_CLI points at another build (a branch checked out elsewhere, a stub).
@@ -64,13 +65,8 @@ export function gatewayTarget({ name, workers = 1, configure = (c) => c, env = {
       return {
         url: `http://127.0.0.1:${port}/`,
         headers,
-        // CPU seconds of the whole gateway (primary + workers) from its metrics endpoint:
-        // CPU per request is far steadier than req/s on a shared, busy machine.
-        async cpuSeconds() {
-          const page = (await get(`http://127.0.0.1:${port}/__gateway/metrics`, 5000)).body;
-          const m = /^process_cpu_seconds_total (\S+)$/m.exec(page);
-          return m === null ? null : Number(m[1]);
-        },
+        // The primary leads the process group its workers are forked into.
+        cpuMs: () => groupCpuMs(child.pid),
         async stop() {
           const result = await child.stop(STOP_GRACE_MS);
           await cleanup();

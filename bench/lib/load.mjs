@@ -21,17 +21,24 @@ function run(opts, recorder) {
 
 const round3 = (n) => (n === null ? null : Math.round(n * 1000) / 1000);
 
-/** Warm up, then measure `url` with `settings` (and request `headers`); resolve with a flat summary. */
-export async function measure(url, settings, headers = {}) {
+/**
+ * Warm up, then measure `url` with `settings` and request `headers`; resolve with a flat
+ * summary. `cpuMs()` (optional) reads the target's CPU time; it is sampled around the
+ * measured run.
+ */
+export async function measure(url, settings, { headers = {}, cpuMs = () => null } = {}) {
   const base = { url, connections: settings.connections, pipelining: settings.pipelining, timeout: 10, headers };
-  const warm = settings.warmupS > 0 ? await run({ ...base, duration: settings.warmupS }) : null;
+  if (settings.warmupS > 0) await run({ ...base, duration: settings.warmupS });
   const latency = new LatencyRecorder();
+  const cpuBefore = cpuMs();
   const r = await run({ ...base, duration: settings.durationS }, latency);
+  const cpuAfter = cpuMs();
   return {
+    // Target CPU (all its processes) per measured request, in µs; null when unknown.
+    cpuUsPerRequest: cpuBefore === null || cpuAfter === null || r.requests.total === 0 ? null : round3(((cpuAfter - cpuBefore) * 1000) / r.requests.total),
     // Mean of the per-second samples, as autocannon prints it.
     rps: r.requests.average,
     requests: r.requests.total,
-    warmupRequests: warm === null ? 0 : warm.requests.total,
     latencyMs: {
       avg: round3(latency.mean()),
       p50: round3(latency.percentile(50)),

@@ -126,8 +126,9 @@ export class ProcessGroup {
   /**
    * Fork a Node script with an IPC channel; resolves once it sends
    * `{ type: 'listening', port }`, rejects if it exits or stays silent for `timeoutMs`.
+   * `pinWithLoad` leaves it on the load generator's CPU (helpers such as a collector).
    */
-  async forkServer(name, script, { env = {}, timeoutMs = 15_000 } = {}) {
+  async forkServer(name, script, { env = {}, timeoutMs = 15_000, pinWithLoad = false } = {}) {
     const child = this.#track(
       name,
       fork(script, [], {
@@ -135,6 +136,7 @@ export class ProcessGroup {
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
         env: { ...process.env, ...env },
       }),
+      pinWithLoad,
     );
     const port = await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${name} did not report listening within ${timeoutMs} ms${child.outputTail()}`)), timeoutMs);
@@ -165,8 +167,9 @@ export class ProcessGroup {
     for (const child of this.#children) if (child.exitCode === null) child.killGroup();
   }
 
-  #track(name, proc) {
-    if (this.#pinProxiesTo !== null && name !== 'upstream' && proc.pid !== undefined) pin(proc.pid, this.#pinProxiesTo);
+  #track(name, proc, pinWithLoad = false) {
+    // Not pinning keeps the affinity inherited from the bench process: the load CPU.
+    if (this.#pinProxiesTo !== null && name !== 'upstream' && !pinWithLoad && proc.pid !== undefined) pin(proc.pid, this.#pinProxiesTo);
     const child = new ManagedChild(name, proc);
     this.#children.add(child);
     child.exited.then(() => this.#children.delete(child));

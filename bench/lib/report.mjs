@@ -29,19 +29,19 @@ export function toMarkdown(r) {
     `- request: GET ${s.path}, response ${s.responseBytes} bytes of JSON`,
     '',
   ];
-  // CPU per request (gateway targets only) gets a column when any target has it.
+  // CPU per request only where a target can report it (gateway targets on Linux).
   const cpu = r.results.some((t) => typeof t.summary?.cpuUsPerRequest === 'number');
   lines.push(
-    `| target | req/s | p50 ms | p99 ms | errors | non-2xx |${cpu ? ' CPU µs/request |' : ''}`,
-    `|---|---:|---:|---:|---:|---:|${cpu ? '---:|' : ''}`,
+    `| target | req/s |${cpu ? ' CPU µs/req |' : ''} p50 ms | p99 ms | errors | non-2xx |`,
+    `|---|---:|${cpu ? '---:|' : ''}---:|---:|---:|---:|`,
   );
   for (const t of r.results) {
     if (t.summary) {
       const m = t.summary;
-      const c = cpu ? ` ${fmt(m.cpuUsPerRequest, 1)} |` : '';
-      lines.push(`| ${cell(t.name)} | ${fmt(m.rps)} | ${fmt(m.latencyMs.p50, 2)} | ${fmt(m.latencyMs.p99, 2)} | ${m.errors + m.timeouts} | ${m.non2xx} |${c}`);
+      const c = cpu ? ` ${m.cpuUsPerRequest === null || m.cpuUsPerRequest === undefined ? 'n/a' : fmt(m.cpuUsPerRequest, 1)} |` : '';
+      lines.push(`| ${cell(t.name)} | ${fmt(m.rps)} |${c} ${fmt(m.latencyMs.p50, 2)} | ${fmt(m.latencyMs.p99, 2)} | ${m.errors + m.timeouts} | ${m.non2xx} |`);
     } else {
-      lines.push(`| ${cell(t.name)} | ${t.status} | | | | |${cpu ? ' |' : ''}`);
+      lines.push(`| ${cell(t.name)} | ${t.status} |${cpu ? ' |' : ''} | | | |`);
     }
   }
   const missing = r.results.filter((t) => !t.summary);
@@ -57,10 +57,12 @@ export function toMarkdown(r) {
     }
   }
   if (r.comparisons.length > 0) {
-    lines.push('', '| ratio (req/s) | value | goal | status |', '|---|---:|---:|---|');
+    lines.push('', '| ratio | value | goal | status |', '|---|---:|---:|---|');
     for (const c of r.comparisons) {
       const status = c.ratio === null ? 'n/a (a target did not run)' : c.goal === null ? 'measured' : c.met ? 'met' : 'not met';
-      lines.push(`| ${cell(c.label)} | ${c.ratio === null ? 'n/a' : `${fmt(c.ratio, 3)}×`} | ${c.goal === null ? '—' : `≥ ${c.goal}×`} | ${status} |`);
+      const what = c.metric === 'cpu' ? 'CPU/req' : 'req/s';
+      const goal = c.goal === null ? '—' : `${c.metric === 'cpu' ? '≤' : '≥'} ${c.goal}×`;
+      lines.push(`| ${cell(c.label)} (${what}) | ${c.ratio === null ? 'n/a' : `${fmt(c.ratio, 3)}×`} | ${goal} | ${status} |`);
     }
   }
   if (r.notes.length > 0) {

@@ -83,13 +83,9 @@ async function runTargets(suite, settings, processes, log, started, upstreamPort
         const url = new URL(suite.path, running.url).href;
         // A target may need request headers (credentials for the auth suite).
         await checkResponse(url, reference, running.headers ?? {});
-        const cpuBefore = running.cpuSeconds ? await running.cpuSeconds() : null;
-        const summary = await measure(url, settings, running.headers ?? {});
-        const cpuAfter = cpuBefore === null ? null : await running.cpuSeconds();
-        // Over warm-up + measured requests (the scrape between them would skew nothing measurable).
-        summary.cpuUsPerRequest = cpuBefore === null || cpuAfter === null ? null : round2(((cpuAfter - cpuBefore) * 1e6) / (summary.requests + summary.warmupRequests));
+        const summary = await measure(url, settings, { headers: running.headers ?? {}, cpuMs: running.cpuMs });
         entry.rounds.push(summary);
-        log(`  ${Math.round(summary.rps)} req/s, p50 ${summary.latencyMs.p50} ms, p99 ${summary.latencyMs.p99} ms, errors ${summary.errors}, non-2xx ${summary.non2xx}${summary.cpuUsPerRequest === null ? '' : `, ${summary.cpuUsPerRequest} µs CPU/request`}`);
+        log(`  ${Math.round(summary.rps)} req/s${summary.cpuUsPerRequest === null ? '' : `, ${summary.cpuUsPerRequest} µs CPU/req`}, p50 ${summary.latencyMs.p50} ms, p99 ${summary.latencyMs.p99} ms, errors ${summary.errors}, non-2xx ${summary.non2xx}`);
       } catch (err) {
         entry.status = err instanceof TargetUnavailableError ? 'unavailable' : 'failed';
         entry.reason = err.message;
@@ -116,6 +112,11 @@ async function runTargets(suite, settings, processes, log, started, upstreamPort
   const comparisons = (suite.comparisons ?? []).map((c) => {
     const num = byName.get(c.numerator)?.summary;
     const den = byName.get(c.denominator)?.summary;
+    // `metric: 'cpu'` compares CPU per request (lower is better, goal is a ceiling).
+    if (c.metric === 'cpu') {
+      const ratio = num?.cpuUsPerRequest && den?.cpuUsPerRequest ? num.cpuUsPerRequest / den.cpuUsPerRequest : null;
+      return { ...c, ratio, met: ratio === null ? null : ratio <= c.goal };
+    }
     const ratio = num && den && den.rps > 0 ? num.rps / den.rps : null;
     // goal null: a ratio reported for information only.
     return { ...c, ratio, met: ratio === null || c.goal === null ? null : ratio >= c.goal };

@@ -78,7 +78,7 @@ export default {
   ],
   notes: [
     'Same upstream, same machine, one target at a time; compare targets within one run.',
-    'CPU µs/request (primary + worker, from process_cpu_seconds_total) is the steadier number on a busy machine: the difference to "no auth" is the cost of auth per request.',
+    'CPU µs/request (primary + worker, from /proc, over the measured run) is the steadier number on a busy machine: the difference to "no auth" is the cost of auth per request.',
     'The cached JWT case is what a client reusing its token sees; the uncached one is the RS256 verification cost itself (jose, WebCrypto).',
     'The JWT targets also carry a ~600-byte Authorization header that the gateway parses and forwards (the no-auth target sends none); a CPU profile of the cached case puts ~5 µs/request in the auth step itself (2 µs of it the SHA-256 cache key), the rest in moving that header.',
   ],

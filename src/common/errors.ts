@@ -177,6 +177,9 @@ export const ERROR_CODES: readonly string[] = Object.freeze([
   'GW_INVALID_CREDENTIALS',
   'GW_FORBIDDEN',
   'GW_AUTH_UNAVAILABLE',
+  // tracing
+  'GW_TRACE_NOT_FOUND',
+  'GW_TRACE_BACKEND_UNAVAILABLE',
 ]);
 
 // --- request hardening, CORS and security headers ---
@@ -237,5 +240,21 @@ export class AuthUnavailableError extends AuthError {
   constructor(description: string) {
     // Not a challenge: the client's credentials may be fine, it should retry (RFC 6750 has no code for this).
     super('GW_AUTH_UNAVAILABLE', 503, description, null);
+  }
+}
+
+// Tracing (issue 6): errors of the trace look-up commands (`gateway trace`, `gateway traces`).
+
+/** The Jaeger query API does not know the trace (CLI exit code 1). */
+export class TraceNotFoundError extends GatewayError {
+  constructor(traceId: string, queryUrl: string) {
+    super('GW_TRACE_NOT_FOUND', 404, `trace ${traceId} not found in Jaeger at ${queryUrl}`);
+  }
+}
+
+/** The Jaeger query API is unreachable or gave an unusable answer (CLI exit code 1). */
+export class TraceBackendError extends GatewayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('GW_TRACE_BACKEND_UNAVAILABLE', 502, message, options);
   }
 }

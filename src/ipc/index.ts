@@ -1,5 +1,6 @@
 export * from './snapshot.js';
 export * from './messages.js';
+export * from './tracing-config.js';
 export { parsePattern, type ParsedPattern, type PatternSegment } from './route-pattern.js';
 export * from './resilience-config.js';
 export * from './security-config.js';

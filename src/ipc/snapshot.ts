@@ -6,6 +6,7 @@ import type { CorsConfig, RouteLimitsConfig, RouteSecurityHeadersConfig, Securit
 
 import type { HealthCheckConfig, OutlierConfig, RetryConfig, ServiceLimitsConfig } from './resilience-config.js';
 import type { AuthConfig, RouteAuthConfig } from './auth-config.js';
+import type { TelemetryConfig } from './tracing-config.js';
 
 /** Load-balancing algorithms a service can choose. */
 export type LoadBalancerKind =
@@ -145,6 +146,8 @@ export interface ConfigSnapshot {
   readonly routes: readonly RouteConfig[];
   /** Authentication settings; absent or null = no auth configured. */
   readonly auth?: AuthConfig | null;
+  /** Tracing (see tracing-config.ts). */
+  readonly telemetry: TelemetryConfig;
 }
 
 /** Recursively freeze a snapshot so no worker code can mutate shared config. */

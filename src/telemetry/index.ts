@@ -1,4 +1,4 @@
-/** Public surface of telemetry: logging and metrics (tracing arrives with issue 6). */
+/** Public surface of telemetry: logging, metrics and tracing. */
 export { createLogger, flushLogger, LOG_LEVELS, type Logger, type LoggerOptions } from './logger.js';
 export {
   createRegistry,
@@ -13,3 +13,12 @@ export { ConnectionMetrics, type ConnectionRejectReason } from './connection-met
 export { AuditLog, type AuditSink, type AuditLogOptions } from './audit-log.js';
 export { AuditFileSink } from './audit-file-sink.js';
 export { HotCounter, HotHistogram } from './hot-metrics.js';
+export {
+  createRequestTracer,
+  requestTraceOf,
+  RequestTracer,
+  RequestTrace,
+  UpstreamTry,
+  type TracerDeps,
+  type TryStart,
+} from './tracing/index.js';

@@ -7,7 +7,17 @@ import { PROTOCOL_VERSION, deepFreeze, isProtocolMessage, type ConfigSnapshot, t
 import { Agent } from 'undici';
 import { IpcCalls } from './ipc-calls.js';
 import { stateFiles } from '../common/api-keys/index.js';
-import { AuditFileSink, AuditLog, ConnectionMetrics, createLogger, createRegistry, DataPlaneMetrics, flushLogger } from '../telemetry/index.js';
+import {
+  AuditFileSink,
+  AuditLog,
+  ConnectionMetrics,
+  createLogger,
+  createRegistry,
+  createRequestTracer,
+  DataPlaneMetrics,
+  flushLogger,
+  type RequestTracer,
+} from '../telemetry/index.js';
 import { MetricsClient } from './metrics-client.js';
 import { AuthRuntime, RateLimitClient, type AuthPolicy } from './policies/index.js';
 import { GatewayHandler, RouteTable } from './pipeline/index.js';
@@ -40,6 +50,9 @@ const auth = new AuthRuntime({
   dispatcher: new Agent({ connections: 4, connect: { timeout: 5_000 } }),
 });
 let handler: GatewayHandler | null = null;
+// Built from the first snapshot: a reload replaces the worker, so a new tracing config
+// arrives with a new process (and tracer).
+let tracer: RequestTracer | null = null;
 let server: WorkerServer | null = null;
 let draining = false;
 
@@ -79,6 +92,7 @@ async function applySnapshot(snapshot: ConfigSnapshot): Promise<void> {
     send({ v: PROTOCOL_VERSION, type: 'worker-ready', configVersion: snapshot.version, pid: process.pid });
     return;
   }
+  tracer = createRequestTracer(snapshot.telemetry.tracing, { registry, logger });
   handler = new GatewayHandler(table, {
     logger,
     accessLog,
@@ -87,6 +101,7 @@ async function applySnapshot(snapshot: ConfigSnapshot): Promise<void> {
     scrape: () => metricsClient.scrape(),
     rateLimit: rateLimits.ask,
     auth: policy,
+    tracer,
     reportOutlier: (service, url, event) => send({ v: PROTOCOL_VERSION, type: 'outlier-report', service, url, event }),
     status: () =>
       statusCalls.call((id) => {
@@ -115,6 +130,8 @@ async function drain(timeoutMs: number, why: string): Promise<void> {
   if (clean) await pools.close();
   else await pools.destroy();
   await auth.close().catch((err: unknown) => logger.error({ err }, 'flushing the audit log failed'));
+  // Send the spans of the last requests (bounded: a dead collector must not hold us).
+  await tracer?.shutdown(2_000);
   logger.info({ clean }, 'drained');
   exit(0);
 }

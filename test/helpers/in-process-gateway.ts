@@ -8,7 +8,7 @@ import type { ConfigSnapshot } from '../../src/ipc/index.js';
 import { GatewayHandler, RouteTable } from '../../src/worker/pipeline/index.js';
 import { PoolSet } from '../../src/worker/upstream/index.js';
 import { WorkerServer } from '../../src/worker/server.js';
-import { ConnectionMetrics, createRegistry, DataPlaneMetrics } from '../../src/telemetry/index.js';
+import { ConnectionMetrics, createRegistry, DataPlaneMetrics, type RequestTracer } from '../../src/telemetry/index.js';
 import { RateLimitHub } from '../../src/primary/rate-limit-hub.js';
 import type { AuthPolicy } from '../../src/worker/policies/index.js';
 
@@ -26,8 +26,11 @@ export interface InProcessGateway {
   close(): Promise<void>;
 }
 
-/** Start the data plane on `snapshot` (port 0), with an optional auth policy. */
-export async function startInProcess(snapshot: ConfigSnapshot, opts: { auth?: AuthPolicy | null } = {}): Promise<InProcessGateway> {
+/** Start the data plane on `snapshot` (port 0), with an optional auth policy; `tracer` turns tracing on. */
+export async function startInProcess(
+  snapshot: ConfigSnapshot,
+  opts: { auth?: AuthPolicy | null; tracer?: RequestTracer | null } = {},
+): Promise<InProcessGateway> {
   const logs: Record<string, unknown>[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
   const pools = new PoolSet();
@@ -42,6 +45,7 @@ export async function startInProcess(snapshot: ConfigSnapshot, opts: { auth?: Au
     // The primary's decision logic, in-process.
     rateLimit: async (checks) => limiter.decide(checks),
     auth: opts.auth ?? null,
+    tracer: opts.tracer ?? null,
   });
   const server = new WorkerServer(snapshot.server, handler, logger, new ConnectionMetrics(registry));
   await server.listen('127.0.0.1', 0);

@@ -2,9 +2,23 @@
  * Hand-built config snapshots for data-plane unit tests, so worker tests do not depend
  * on the control plane's loader. Values mirror the schema defaults.
  */
-import type { ConfigSnapshot, RouteConfig, ServerConfig, ServiceConfig } from '../../src/ipc/index.js';
+import type { ConfigSnapshot, RouteConfig, ServerConfig, ServiceConfig, TracingConfig } from '../../src/ipc/index.js';
 
 type DeepPartial<T> = { -readonly [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/** Tracing settings as the schema defaults them (off). */
+export const TRACING_OFF: TracingConfig = {
+  enabled: false,
+  serviceName: 'gateway',
+  sampleRatio: 0.01,
+  exporter: 'jaeger',
+  endpoint: 'http://127.0.0.1:14268/api/traces',
+  responseHeader: 'x-trace-id',
+  queueSize: 2048,
+  batchSize: 100,
+  flushIntervalMs: 1000,
+  exportTimeoutMs: 5000,
+};
 
 /** A service with defaults filled in. */
 export function service(name: string, urls: string[], over: DeepPartial<ServiceConfig> = {}): ServiceConfig {
@@ -75,5 +89,6 @@ export function snapshot(services: ServiceConfig[], routes: RouteConfig[], serve
     } as ServerConfig,
     services,
     routes,
+    telemetry: { tracing: TRACING_OFF },
   };
 }

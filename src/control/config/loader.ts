@@ -174,6 +174,7 @@ function buildSnapshot(raw: RawConfig, file: string, version: number): ConfigSna
       rateLimits: r.rateLimits.map((l) => ({ ...l })),
       ...routeSecuritySnapshot(r as Parameters<typeof routeSecuritySnapshot>[0]),
     })),
+    telemetry: { tracing: { ...raw.telemetry.tracing } },
   };
 }
 

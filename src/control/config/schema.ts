@@ -9,6 +9,7 @@ import type { KeyPath } from './loader.js';
 import { healthCheckSchema, outlierSchema, retrySchema, serviceLimitsSchema } from './schema-resilience.js';
 import { maxConnectionsPerIpSchema, routeSecurityProperties, serverMethodsSchema, serverSecurityHeadersSchema } from './schema-security.js';
 import { authSchema, RATE_LIMIT_KEY, routeAuthSchema } from './schema-auth.js';
+import { telemetrySchema } from './schema-telemetry.js';
 
 const NAME_RULE = '1-64 letters, digits, ".", "_" or "-", starting with a letter or digit';
 
@@ -181,6 +182,7 @@ export const configSchema = {
     services: { type: 'array', items: service },
     routes: { type: 'array', items: route },
     auth: authSchema,
+    telemetry: telemetrySchema,
   },
 } as const;
 

@@ -25,6 +25,7 @@ import { parsePattern, type ParsedPattern, type ServerConfig } from '../../ipc/i
 import { parseLimit } from '../../common/rate-limit/index.js';
 import type { KeyPath, Report } from './loader.js';
 import { checkSecurity } from './security-checks.js';
+import { checkTelemetry, type RawTelemetry } from './schema-telemetry.js';
 
 /** A schema-valid route before normalization: exactly one of `path`/`paths` is expected. */
 export interface RawRoute {
@@ -62,6 +63,7 @@ export interface RawConfig {
   server: ServerConfig;
   services: RawService[];
   routes: RawRoute[];
+  telemetry: RawTelemetry;
 }
 
 /** One path of one route, as the conflict check sees it. */
@@ -85,6 +87,7 @@ function checkLimits(limits: RawRoute['rateLimits'], at: KeyPath, report: Report
 
 /** Report every semantic problem of `raw` (see the header). */
 export function checkConfig(raw: RawConfig, report: Report): void {
+  checkTelemetry(raw.telemetry, report);
   const services = new Map<string, number>();
   raw.services.forEach((service, i) => {
     const first = services.get(service.name);

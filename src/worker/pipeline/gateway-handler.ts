@@ -20,7 +20,7 @@ import {
   RouteNotFoundError,
   UriTooLongError,
 } from '../../common/index.js';
-import { methodLabel, statusClass, type DataPlaneMetrics, type Logger } from '../../telemetry/index.js';
+import { methodLabel, requestTraceOf, statusClass, type DataPlaneMetrics, type Logger, type RequestTracer } from '../../telemetry/index.js';
 import { normalizePath, type RouteLookup } from '../router/index.js';
 import { clientAddress, effectiveLimits, limitKeyOf, rateLimitHeaders, requestIsHttps, type AuthPolicy, type Identity, type RateLimitAsk } from '../policies/index.js';
 import { UpstreamCall, upstreamRequestHeaders, type CallHooks, type ExchangeOutcome } from '../upstream/index.js';
@@ -95,6 +95,7 @@ export class GatewayHandler {
   readonly #nodeStatus: StatusFn | null;
   readonly #rateLimit: RateLimitAsk;
   readonly #callHooks: CallHooks;
+  readonly #tracer: RequestTracer | null;
   readonly status: NodeStatus;
   readonly #isDraining = () => this.#draining;
   readonly #isHttps = (req: IncomingMessage) => requestIsHttps(req, this.#trusted);
@@ -113,6 +114,8 @@ export class GatewayHandler {
       /** The node-wide status document (services, breaker state, limiter store). */
       status?: StatusFn;
       auth?: AuthPolicy | null;
+      /** Null (tracing off): no spans, trace headers pass through untouched. */
+      tracer?: RequestTracer | null;
     },
   ) {
     this.#table = table;
@@ -143,6 +146,7 @@ export class GatewayHandler {
         report?.(service.name, endpoint.url, event);
       },
     };
+    this.#tracer = opts.tracer ?? null;
     this.status = { workersUp: 0, workersWanted: 0, configVersion: table.snapshot.version };
   }
 
@@ -170,6 +174,7 @@ export class GatewayHandler {
     const requestId = requestIdFor(req.headers['x-request-id']);
     if (this.#draining) res.shouldKeepAlive = false;
     this.#metrics.inFlight++;
+    this.#tracer?.start(req, res);
     try {
       this.#route(req, res, requestId, started);
     } catch (err) {
@@ -356,6 +361,7 @@ export class GatewayHandler {
       },
       done: (outcome) => this.#done(req, requestId, started, path, fields, outcome),
       hooks: this.#callHooks,
+      trace: this.#tracer === null ? null : (requestTraceOf(req) ?? null),
     }).start();
   }
 
@@ -460,6 +466,8 @@ export class GatewayHandler {
     m.inFlight--;
     m.requests.inc([route, methodLabel(req.method), statusClass(o.status)]);
     m.duration.observe([route], (performance.now() - started) / 1000);
+    const trace = this.#tracer === null ? undefined : requestTraceOf(req);
+    trace?.end(o.status, o.errorCode, f.route);
     if (!this.#accessLog) return;
     const q = path.indexOf('?');
     this.#logger.info(
@@ -474,6 +482,7 @@ export class GatewayHandler {
         durationMs: Math.round((performance.now() - started) * 1000) / 1000,
         bytes: o.bytes,
         ...(o.errorCode === null ? null : { error: o.errorCode }),
+        ...(trace === undefined ? null : { traceId: trace.traceId }),
       },
       'request',
     );

@@ -33,6 +33,7 @@ import { retryConditionOf, upstreamError } from './upstream-error.js';
 import { UpstreamTry } from './upstream-try.js';
 import type { TryResult } from './outlier-detector.js';
 import type { ResponseHeaderHook } from './forward-headers.js';
+import type { RequestTrace } from '../../telemetry/index.js';
 import type { UpstreamEndpoint, UpstreamService } from './upstream-service.js';
 
 /** How the request ended, for the access log. */
@@ -79,6 +80,8 @@ export interface CallOptions {
   readonly onEndpoint: (endpoint: UpstreamEndpoint, tries: number) => void;
   readonly done: (outcome: ExchangeOutcome) => void;
   readonly hooks: CallHooks;
+  /** The request's trace when tracing is on: one client span per try. */
+  readonly trace?: RequestTrace | null;
 }
 
 /** The lifetime of one proxied request across its tries. */
@@ -161,6 +164,11 @@ export class UpstreamCall {
     else this.#tried.push(endpoint);
     this.opts.onEndpoint(endpoint, this.#tries);
     const t = new UpstreamTry(this, endpoint);
+    // One span per try; its traceparent replaces the caller's (retries show as siblings).
+    const trace = this.opts.trace;
+    if (trace !== null && trace !== undefined) {
+      t.span = trace.startTry({ method: this.opts.method, authority: endpoint.authority, target: this.opts.path, service: service.name });
+    }
     t.probe = service.detector.tryStarted(endpoint.outlier, now);
     if (this.#slotHeld && this.#slotOwner === null) this.#slotOwner = t;
     this.#current = t;
@@ -171,7 +179,7 @@ export class UpstreamCall {
       {
         path: endpoint.basePath + this.opts.path,
         method: this.opts.method,
-        headers: this.opts.headers,
+        headers: t.span === null ? this.opts.headers : t.span.withHeaders(this.opts.headers),
         body: this.opts.body as never,
         headersTimeout,
         bodyTimeout: service.timeouts.bodyMs,
@@ -281,6 +289,7 @@ export class UpstreamCall {
     t.endpoint.active--;
     if (t.probe && !t.recorded) this.opts.service.detector.probeAbandoned(t.endpoint.outlier);
     if (this.#slotOwner === t) this.#releaseSlot();
+    t.span?.end(status, errorCode);
     this.opts.hooks.tryDone(this.opts.service, errorCode ?? statusClassOf(status), seconds);
   }
 

@@ -9,6 +9,7 @@ import type { Dispatcher } from 'undici';
 import { clientResponseHeaders } from './forward-headers.js';
 import type { UpstreamCall } from './upstream-call.js';
 import type { UpstreamEndpoint } from './upstream-service.js';
+import type { UpstreamTry as TraceSpanOfTry } from '../../telemetry/index.js';
 
 /** Dispatch handler of one try. */
 export class UpstreamTry implements Dispatcher.DispatchHandler {
@@ -19,6 +20,8 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
   probe = false;
   /** Its outcome was counted by the outlier detector. */
   recorded = false;
+  /** Its client span (tracing on), ended with the try. */
+  span: TraceSpanOfTry | null = null;
   readonly #call: UpstreamCall;
   readonly #started = performance.now();
   #abort: ((err?: Error) => void) | null = null;

@@ -104,7 +104,7 @@ t.test('the snapshot is deeply frozen, exactly the ipc fields, routes without "p
   }
   t.ok(Object.isFrozen(snap.routes[0]!.paths));
   t.throws(() => ((snap.routes as unknown as unknown[]).length = 0));
-  t.same(Object.keys(snap).sort(), ['loadedAt', 'routes', 'server', 'services', 'source', 'version']);
+  t.same(Object.keys(snap).sort(), ['loadedAt', 'routes', 'server', 'services', 'source', 'telemetry', 'version']);
   const routeKeys = ['hosts', 'id', 'methods', 'paths', 'preserveHost', 'priority', 'rateLimitHeaders', 'rateLimits', 'retryable', 'rewrite', 'service', 'stripPrefix'];
   for (const r of snap.routes) t.same(Object.keys(r).sort(), routeKeys, r.id);
   t.same(snap.routes[1]!.paths, ['/assets/*'], '`path` normalized to `paths`');
