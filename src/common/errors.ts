@@ -102,6 +102,13 @@ export class UpstreamOverloadedError extends GatewayError {
   }
 }
 
+/** /metrics or /status was asked for by a peer outside `server.adminAllow`. */
+export class AdminForbiddenError extends GatewayError {
+  constructor(path: string) {
+    super('GW_ADMIN_FORBIDDEN', 403, `${path} is only served to peers in server.adminAllow`);
+  }
+}
+
 /** The node status document could not be collected through the primary. */
 export class StatusUnavailableError extends GatewayError {
   constructor(reason: string) {
@@ -169,6 +176,7 @@ export const ERROR_CODES: readonly string[] = Object.freeze([
   // resilience
   'GW_UPSTREAM_OVERLOADED',
   'GW_STATUS_UNAVAILABLE',
+  'GW_ADMIN_FORBIDDEN',
   // request hardening, CORS and security headers
   'GW_CORS_REJECTED',
   'GW_EXPECTATION_FAILED',

@@ -115,13 +115,18 @@ export interface HealthTargetsMessage { v: 1; type: 'health-targets'; targets: H
 /** Control thread → primary: an instance changed health (after its threshold of probes). */
 export interface HealthUpdateMessage { v: 1; type: 'health-update'; service: string; url: string; healthy: boolean; reason: string }
 
+/** Primary → control thread: send your metrics registry for scrape `id`. */
+export interface ControlMetricsCollectMessage { v: 1; type: 'metrics-collect'; id: number }
+/** Control thread → primary: its registry (prom-client JSON) for scrape `id`. */
+export interface ControlMetricsMessage { v: 1; type: 'control-metrics'; id: number; metrics: unknown[] }
+
 /** The control thread's answer to a load-config. */
 export type ConfigAnswer = ConfigLoadedMessage | ConfigInvalidMessage;
 
 /** Messages the primary sends to the control thread. */
-export type ToControl = LoadConfigMessage | HealthTargetsMessage;
+export type ToControl = LoadConfigMessage | HealthTargetsMessage | ControlMetricsCollectMessage;
 /** Messages the control thread sends to the primary. */
-export type FromControl = ConfigLoadedMessage | ConfigInvalidMessage | HealthUpdateMessage;
+export type FromControl = ConfigLoadedMessage | ConfigInvalidMessage | HealthUpdateMessage | ControlMetricsMessage;
 
 /** True when `m` is a message of this protocol version (anything else is ignored). */
 export function isProtocolMessage(m: unknown): m is { v: number; type: string } {

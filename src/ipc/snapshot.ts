@@ -106,6 +106,8 @@ export interface ServerConfig {
   readonly reservedPrefix: string;
   /** CIDRs whose X-Forwarded-* headers are trusted and extended instead of replaced. */
   readonly trustedProxies: readonly string[];
+  /** CIDRs of peers that may read /metrics and /status (TCP peer address, not X-Forwarded-For). */
+  readonly adminAllow: readonly string[];
   /** Name used in the Via header. */
   readonly viaName: string;
   readonly limits: {

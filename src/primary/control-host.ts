@@ -35,6 +35,8 @@ export class ControlHost {
   #startedAt = 0;
   #stopped = false;
   #restartTimer: NodeJS.Timeout | null = null;
+  #metricsId = 1;
+  readonly #metricsWaiting = new Map<number, (m: unknown[] | null) => void>();
   /** Last health-check targets, re-sent to a restarted thread. */
   #targets: ToControl | null = null;
   /** How many times the thread was restarted after dying (for logs and tests). */
@@ -70,6 +72,24 @@ export class ControlHost {
     });
   }
 
+  /** The thread's metrics (prom-client JSON), or null when it does not answer in time. */
+  metrics(timeoutMs = 1_000): Promise<unknown[] | null> {
+    const thread = this.#thread;
+    if (thread === null) return Promise.resolve(null);
+    const id = this.#metricsId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#metricsWaiting.delete(id);
+        resolve(null);
+      }, timeoutMs);
+      this.#metricsWaiting.set(id, (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+      thread.postMessage({ v: PROTOCOL_VERSION, type: 'metrics-collect', id } satisfies ToControl);
+    });
+  }
+
   /** Probe these targets (and keep probing them across thread restarts). */
   setHealthTargets(targets: HealthTarget[]): void {
     this.#targets = { v: PROTOCOL_VERSION, type: 'health-targets', targets };
@@ -94,6 +114,12 @@ export class ControlHost {
       const msg = m as FromControl;
       if (msg.type === 'health-update') {
         this.#opts.onEvent?.(msg);
+        return;
+      }
+      if (msg.type === 'control-metrics') {
+        const done = this.#metricsWaiting.get(msg.id);
+        this.#metricsWaiting.delete(msg.id);
+        done?.(Array.isArray(msg.metrics) ? msg.metrics : null);
         return;
       }
       const version = msg.type === 'config-loaded' ? msg.snapshot.version : msg.version;

@@ -42,7 +42,11 @@ export class MetricsHub {
   readonly #last = new Map<Worker, MetricsJson>();
   #departed: Promise<MetricsJson> = Promise.resolve([]);
 
-  constructor(opts: { registry: Registry; workers: () => Worker[]; logger: Logger; timeoutMs?: number }) {
+  readonly #extra: () => Promise<unknown[] | null>;
+
+  /** `extra` adds another process-local source (the control thread) to every page. */
+  constructor(opts: { registry: Registry; workers: () => Worker[]; logger: Logger; timeoutMs?: number; extra?: () => Promise<unknown[] | null> }) {
+    this.#extra = opts.extra ?? (async () => null);
     this.#registry = opts.registry;
     this.#workers = opts.workers;
     this.#logger = opts.logger;
@@ -85,8 +89,11 @@ export class MetricsHub {
   }
 
   async #page(): Promise<Page> {
-    const { parts, missing } = await this.#collect();
+    const [{ parts, missing }, extra] = await Promise.all([this.#collect(), this.#extra().catch(() => null)]);
     parts.unshift(await this.#registry.getMetricsAsJSON(), await this.#departed);
+    // The control thread restarting resets its counters (a counter reset Prometheus handles).
+    if (extra === null) this.#logger.debug('metrics scrape: the control thread did not report');
+    else parts.push(extra as MetricsJson);
     if (missing > 0) this.#logger.warn({ missing }, 'metrics scrape: some workers did not report in time');
     return { ...(await aggregateMetrics(parts)), missing };
   }

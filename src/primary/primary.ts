@@ -78,6 +78,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   const metrics = new ControlPlaneMetrics(registry, {
     workersUp: () => supervisor?.readyWorkers.length ?? 0,
     workerRestarts: () => supervisor?.respawns ?? 0,
+    controlRestarts: () => control.restarts,
   });
   let version = 1;
   let reloading = false;
@@ -152,7 +153,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     return stopWanted;
   }
 
-  const hub = new MetricsHub({ registry, workers: () => supervisor?.readyWorkers ?? [], logger });
+  const hub = new MetricsHub({ registry, workers: () => supervisor?.readyWorkers ?? [], logger, extra: () => control.metrics() });
   const limits = new RateLimitHub();
   supervisor = new Supervisor({
     workerEntry: fileURLToPath(WORKER_ENTRY),

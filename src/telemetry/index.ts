@@ -22,3 +22,4 @@ export {
   type TracerDeps,
   type TryStart,
 } from './tracing/index.js';
+export { ControlThreadMetrics } from './control-thread-metrics.js';

@@ -121,9 +121,20 @@ export class ControlPlaneMetrics {
   readonly healthTransitions: Counter<'service' | 'to'>;
 
   /** `read` gives the supervisor's live numbers; they are read at scrape time. */
-  constructor(registry: Registry, read: { workersUp(): number; workerRestarts(): number }) {
+  constructor(registry: Registry, read: { workersUp(): number; workerRestarts(): number; controlRestarts?(): number }) {
     const registers = [registry];
     let restartsSeen = 0;
+    let controlSeen = 0;
+    new Counter({
+      name: 'gateway_control_thread_restarts_total',
+      help: 'Control threads restarted after dying (workers keep serving meanwhile).',
+      registers,
+      collect() {
+        const now = read.controlRestarts?.() ?? 0;
+        if (now > controlSeen) this.inc(now - controlSeen);
+        controlSeen = now;
+      },
+    });
     this.reloads = new Counter({
       name: 'gateway_config_reloads_total',
       help: 'Config reloads (SIGHUP) by result: applied, invalid, failed.',

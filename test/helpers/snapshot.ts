@@ -81,6 +81,7 @@ export function snapshot(services: ServiceConfig[], routes: RouteConfig[], serve
       workers: 1,
       reservedPrefix: '/__gateway',
       trustedProxies: [],
+      adminAllow: ['127.0.0.1/32', '::1/128'],
       viaName: 'gateway',
       ...server,
       limits: { maxBodyBytes: 1024 * 1024, maxUrlBytes: 2048, maxHeaderBytes: 16_384, maxHeaderCount: 50, ...server.limits },

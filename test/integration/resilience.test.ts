@@ -117,4 +117,12 @@ t.test('active health checks (control thread) take an instance out and bring it 
   const perSecond = probes().length - p0;
   t.ok(perSecond <= 13, `about 10 probes per second for one node, not 20 (${perSecond})`);
   t.ok(gw.logs.some((l) => l.msg === 'upstream instance unhealthy' && l.role === 'primary'), 'primary logged the change');
+  // The control thread's own metrics are part of the node page.
+  const page = (await get(`${gw.url}/__gateway/metrics`)).body;
+  t.match(page, /^gateway_control_config_loads_total\{result="valid"\} 1$/m, 'one valid config load, counted by the control thread');
+  const ok = Number(/^gateway_health_checks_total\{service="s",result="success"\} (\d+)$/m.exec(page)?.[1] ?? 0);
+  const failed = Number(/^gateway_health_checks_total\{service="s",result="failure"\} (\d+)$/m.exec(page)?.[1] ?? 0);
+  t.ok(ok > 0 && failed >= 2, `probe results counted (${ok} success, ${failed} failure)`);
+  t.match(page, /^gateway_health_check_transitions_total\{service="s",to="unhealthy"\} 1$/m);
+  t.match(page, /^gateway_control_thread_restarts_total 0$/m);
 });

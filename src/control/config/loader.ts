@@ -141,6 +141,7 @@ function buildSnapshot(raw: RawConfig, file: string, version: number): ConfigSna
       workers: s.workers,
       reservedPrefix: s.reservedPrefix,
       trustedProxies: [...s.trustedProxies],
+      adminAllow: [...s.adminAllow],
       viaName: s.viaName,
       limits: { ...s.limits },
       timeouts: { ...s.timeouts },

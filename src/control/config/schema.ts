@@ -136,6 +136,8 @@ export const configSchema = {
           description: 'one path segment such as "/__gateway"',
         },
         trustedProxies: { type: 'array', items: { type: 'string' }, default: [] },
+        // Peers allowed to read /metrics and /status (health and ready stay open for probes).
+        adminAllow: { type: 'array', items: { type: 'string' }, default: ['127.0.0.1/32', '::1/128'] },
         viaName: {
           type: 'string',
           pattern: '^[A-Za-z0-9_.-]{1,64}$',

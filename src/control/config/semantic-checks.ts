@@ -100,6 +100,10 @@ export function checkConfig(raw: RawConfig, report: Report): void {
     resilienceProblems(service, ['services', i], report);
     checkLimits(service.rateLimits, ['services', i, 'rateLimits'], report);
   });
+  raw.server.adminAllow.forEach((entry, i) => {
+    const reason = checkCidr(entry);
+    if (reason !== null) report(['server', 'adminAllow', i], reason);
+  });
   raw.server.trustedProxies.forEach((entry, i) => {
     const reason = checkCidr(entry);
     if (reason !== null) report(['server', 'trustedProxies', i], reason);

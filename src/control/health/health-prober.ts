@@ -48,11 +48,14 @@ export function statusExpected(status: number, expected: readonly (number | stri
 /** Runs the probes of the current targets. */
 export class HealthProber {
   readonly #onChange: (c: HealthChange) => void;
+  readonly #onProbe: (service: string, ok: boolean, seconds: number) => void;
   readonly #agent = new Agent({ keepAliveTimeout: 10_000, connections: 4 });
   #probes = new Map<string, Probe>();
 
-  constructor(onChange: (c: HealthChange) => void) {
+  /** `onProbe` sees every probe's result (for metrics); `onChange` only verdict changes. */
+  constructor(onChange: (c: HealthChange) => void, onProbe: (service: string, ok: boolean, seconds: number) => void = () => {}) {
     this.#onChange = onChange;
+    this.#onProbe = onProbe;
   }
 
   /** Probe exactly `targets` from now on; instances that stay keep their verdict. */
@@ -107,6 +110,7 @@ export class HealthProber {
     if (this.#probes.get(p.key) !== p) return; // removed meanwhile
     let ok = false;
     let reason: string;
+    const started = performance.now();
     try {
       const res = await request(p.target, {
         dispatcher: this.#agent,
@@ -124,6 +128,7 @@ export class HealthProber {
       reason = `GET ${p.check.path} failed: ${e.code ?? e.name ?? 'error'} ${e.message}`;
     }
     if (this.#probes.get(p.key) !== p) return;
+    this.#onProbe(p.service, ok, (performance.now() - started) / 1000);
     this.#count(p, ok, reason);
     this.#schedule(p, p.check.intervalMs);
   }

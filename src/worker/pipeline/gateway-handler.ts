@@ -16,6 +16,7 @@ import {
   RateLimitedError,
   MethodNotAllowedError,
   StatusUnavailableError,
+  AdminForbiddenError,
   PayloadTooLargeError,
   RouteNotFoundError,
   UriTooLongError,
@@ -84,6 +85,8 @@ export type ScrapeFn = () => Promise<{ text: string; contentType: string }>;
 export class GatewayHandler {
   #table: RouteTable;
   #trusted: TrustedProxies;
+  /** Peers allowed to read /metrics and /status. */
+  #admin: TrustedProxies;
   #via: string;
   #auth: AuthPolicy | null;
   #draining = false;
@@ -121,6 +124,7 @@ export class GatewayHandler {
     this.#table = table;
     this.#auth = opts.auth ?? null;
     this.#trusted = new TrustedProxies(table.snapshot.server.trustedProxies);
+    this.#admin = new TrustedProxies(table.snapshot.server.adminAllow);
     this.#via = `1.1 ${table.snapshot.server.viaName}`;
     this.#logger = opts.logger;
     this.#accessLog = opts.accessLog;
@@ -159,6 +163,7 @@ export class GatewayHandler {
   setTable(table: RouteTable, auth: AuthPolicy | null = null): void {
     this.#auth = auth;
     this.#trusted = new TrustedProxies(table.snapshot.server.trustedProxies);
+    this.#admin = new TrustedProxies(table.snapshot.server.adminAllow);
     this.#via = `1.1 ${table.snapshot.server.viaName}`;
     this.#table = table;
   }
@@ -370,6 +375,11 @@ export class GatewayHandler {
     const fields: LogFields = { route: RESERVED, upstream: null, service: null, tries: 0 };
     if (sub !== '/health' && sub !== '/ready' && sub !== '/metrics' && sub !== '/status') throw new RouteNotFoundError();
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new MethodNotAllowedError(['GET', 'HEAD']);
+    // Operational detail (topology, upstream addresses, counts) only for allowed peers;
+    // the TCP peer decides, never a forwarded header a client could write.
+    if ((sub === '/metrics' || sub === '/status') && !this.#admin.has(req.socket.remoteAddress)) {
+      throw new AdminForbiddenError(sub);
+    }
     if (sub === '/status') {
       const local = this.#localStatus();
       const ask = this.#nodeStatus;

@@ -34,6 +34,7 @@ t.test('defaults are filled in from the schema', async (t) => {
     workers: 0,
     reservedPrefix: '/__gateway',
     trustedProxies: [],
+    adminAllow: ['127.0.0.1/32', '::1/128'],
     viaName: 'gateway',
     limits: { maxBodyBytes: 10485760, maxUrlBytes: 8192, maxHeaderBytes: 16384, maxHeaderCount: 100, maxConnectionsPerIp: 0 },
     timeouts: { headersMs: 10000, requestMs: 300000, keepAliveMs: 5000, drainMs: 30000 },
