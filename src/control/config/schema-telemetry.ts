@@ -62,7 +62,19 @@ export interface RawTelemetry {
  * Checks the schema cannot express. The endpoint is checked even when tracing is off,
  * so turning it on later never reveals an old mistake at reload time.
  */
+// Names a trace-id response header must never take: framing, hop-by-hop, and headers whose
+// meaning a client acts on (a trace id in Content-Length would break every response).
+const RESERVED_RESPONSE_HEADERS = new Set([
+  'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'trailer', 'te',
+  'content-type', 'content-encoding', 'content-range', 'location', 'set-cookie', 'www-authenticate',
+  'retry-after', 'cache-control', 'vary', 'via', 'date', 'server', 'x-request-id',
+]);
+
 export function checkTelemetry(raw: RawTelemetry, report: Report): void {
+  const header = raw.tracing.responseHeader;
+  if (header !== null && (RESERVED_RESPONSE_HEADERS.has(header.toLowerCase()) || header.toLowerCase().startsWith('access-control-'))) {
+    report(['telemetry', 'tracing', 'responseHeader'], `"${header}" has a meaning of its own in HTTP responses; use a name such as x-trace-id`);
+  }
   const at: KeyPath = ['telemetry', 'tracing', 'endpoint'];
   let url: URL;
   try {

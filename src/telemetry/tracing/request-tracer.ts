@@ -59,11 +59,26 @@ function hostAttributes(host: string | undefined): Record<string, string | numbe
   return Number.isInteger(port) ? { [ATTR_SERVER_ADDRESS]: host.slice(0, colon), [ATTR_SERVER_PORT]: port } : { [ATTR_SERVER_ADDRESS]: host };
 }
 
-/** Parent-based sampling with a trace-id ratio for new traces. */
+/** Span attribute (set at start) saying whether the caller's sampling decision may be followed. */
+export const ATTR_PARENT_TRUSTED = 'gateway.trace.parent_trusted';
+
+/**
+ * Parent-based sampling with a trace-id ratio for new traces. The caller's sampled flag
+ * is followed only when the caller is trusted (a trusted proxy or a loopback peer);
+ * for anyone else the trace is continued (same trace id, same parent) but the ratio
+ * decides, so a client cannot force every one of its requests to be recorded.
+ */
 export function createSampler(ratio: number): Sampler {
   // 0 and 1 decide the same as the ratio sampler, without hashing every trace id.
   const root = ratio <= 0 ? new AlwaysOffSampler() : ratio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(ratio);
-  return new ParentBasedSampler({ root });
+  const parentBased = new ParentBasedSampler({ root });
+  return {
+    shouldSample(context, traceId, name, kind, attributes, links) {
+      const s = attributes[ATTR_PARENT_TRUSTED] === false ? root : parentBased;
+      return s.shouldSample(context, traceId, name, kind, attributes, links);
+    },
+    toString: () => `GatewaySampler{${parentBased.toString()}}`,
+  };
 }
 
 /** What `createRequestTracer` needs besides the config. */
@@ -97,12 +112,19 @@ export class RequestTracer {
     this.#responseHeader = config.responseHeader;
   }
 
-  /** Start the server span of `req` (continuing the caller's trace) and attach it to `req`. */
-  start(req: IncomingMessage, res: ServerResponse): RequestTrace {
+  /**
+   * Start the server span of `req` (continuing the caller's trace) and attach it to
+   * `req`; `trustedCaller` lets the caller's sampled flag decide (see createSampler).
+   */
+  start(req: IncomingMessage, res: ServerResponse, trustedCaller = true): RequestTrace {
     const parent = extractParent(req.headers);
     const ctx = parent === null ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, parent);
     const method = req.method ?? 'GET';
-    const span = this.#tracer.startSpan(method, { kind: SpanKind.SERVER }, ctx);
+    const span = this.#tracer.startSpan(
+      method,
+      { kind: SpanKind.SERVER, ...(parent === null || trustedCaller ? null : { attributes: { [ATTR_PARENT_TRUSTED]: false } }) },
+      ctx,
+    );
     if (span.isRecording()) {
       const url = req.url ?? '/';
       const q = url.indexOf('?');

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { RateLimitConfig, RateLimitVerdict } from '../../ipc/index.js';
 import {
   AuthError,
   BadRequestError,
@@ -70,7 +71,12 @@ interface Matched {
   /** Set by the auth step: who is calling, and the raw headers to send upstream (null: the client's). */
   readonly identity: Identity | null;
   readonly raw: string[] | null;
+  /** Limits charged so far and their verdicts (for the response headers); null: none yet. */
+  rl: { limits: RateLimitConfig[]; verdicts: RateLimitVerdict[] } | null;
 }
+
+/** Limits keyed by who the caller is: charged after authentication. */
+const isIdentityKey = (key: string) => key === 'api-key' || key === 'subject';
 
 /** Report a breaker event of `url` (an instance of `service`) to the primary. */
 export type OutlierReport = (service: string, url: string, event: 'eject' | 'recover') => void;
@@ -90,6 +96,8 @@ export class GatewayHandler {
   #via: string;
   #auth: AuthPolicy | null;
   #draining = false;
+  /** The normalized path of the request being routed right now (for the access log of errors thrown). */
+  #routingPath: string | null = null;
   readonly #logger: Logger;
   readonly #accessLog: boolean;
   readonly #slot: number;
@@ -179,13 +187,17 @@ export class GatewayHandler {
     const requestId = requestIdFor(req.headers['x-request-id']);
     if (this.#draining) res.shouldKeepAlive = false;
     this.#metrics.inFlight++;
-    this.#tracer?.start(req, res);
+    if (this.#tracer !== null) {
+      const peer = req.socket.remoteAddress;
+      this.#tracer.start(req, res, this.#trusted.has(peer) || isLoopback(peer));
+    }
+    this.#routingPath = null;
     try {
       this.#route(req, res, requestId, started);
     } catch (err) {
       if (!(err instanceof GatewayError)) this.#logger.error({ err, requestId }, 'unexpected error while handling a request');
       const gwErr = err instanceof GatewayError ? err : new InternalError(err);
-      this.#fail(req, res, requestId, started, gwErr, NO_ROUTE, this.#table.errorHeadersFor(req, this.#isHttps));
+      this.#fail(req, res, requestId, started, gwErr, NO_ROUTE, this.#table.errorHeadersFor(req, this.#isHttps), this.#routingPath);
     }
   }
 
@@ -203,6 +215,8 @@ export class GatewayHandler {
     const normalized = normalizePath(q === -1 ? target : target.slice(0, q), server.paths);
     if (!normalized.ok) throw new BadRequestError(`invalid request path: ${normalized.reason}`);
     const path = normalized.path;
+    // Read by handle()'s catch (synchronously, so one field serves every request).
+    this.#routingPath = path;
     const prefix = server.reservedPrefix;
     if (path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 0x2f)) {
       this.#reserved(req, res, requestId, started, path.slice(prefix.length));
@@ -222,14 +236,21 @@ export class GatewayHandler {
     const tooLarge = policy.limitError(req, url);
     if (tooLarge !== null) {
       const secure = policy.headers.usesHttps && this.#isHttps(req);
-      return this.#fail(req, res, requestId, started, tooLarge, fields, policy.headers.record(req.headers.origin, secure, null));
+      return this.#fail(req, res, requestId, started, tooLarge, fields, policy.headers.record(req.headers.origin, secure, null), path);
     }
-    const ctx: Matched = { req, res, requestId, started, target, q, path, found, fields, identity: null, raw: null };
-    if (this.#auth === null) this.#admit(ctx);
-    else this.#authenticate(ctx, this.#auth);
+    const ctx: Matched = { req, res, requestId, started, target, q, path, found, fields, identity: null, raw: null, rl: null };
+    const auth = this.#auth;
+    if (auth === null && route.auth !== undefined && route.auth !== null) {
+      // Never fail open: a route that asks for auth is not served without the policy.
+      throw new InternalError(new Error(`route ${route.id} requires auth but no auth policy is loaded`));
+    }
+    // Limits keyed by address or header come first, so failed authentications are limited
+    // too (credential guessing, floods of tokens that are expensive to verify).
+    const pre = found.store.limits.filter((s) => !isIdentityKey(s.limit.key));
+    this.#charge(ctx, pre, () => (auth === null ? this.#afterAuth(ctx) : this.#authenticate(ctx, auth)));
   }
 
-  /** Auth before rate limiting (limits may key by the identity); see policies/auth. */
+  /** Auth, then the identity-keyed limits (they need to know who calls); see policies/auth. */
   #authenticate(ctx: Matched, auth: AuthPolicy): void {
     const { req, res, requestId, started, fields } = ctx;
     const outcome = auth.admit(req, ctx.found.store.route, { requestId, target: ctx.target, q: ctx.q, client: () => clientAddress(req, this.#trusted) });
@@ -237,14 +258,12 @@ export class GatewayHandler {
       if (a instanceof AuthError) {
         // Do not read (and discard) the upload of a refused request: close after the answer.
         if (!req.complete) res.shouldKeepAlive = false;
-        const policy = ctx.found.store.policy;
-        const secure = policy.headers.usesHttps && this.#isHttps(req);
         const challenge = a.challenge === null ? null : { 'www-authenticate': a.challenge };
-        this.#fail(req, res, requestId, started, a, fields, policy.headers.record(req.headers.origin, secure, challenge));
+        this.#fail(req, res, requestId, started, a, fields, this.#routeHeaders(ctx, this.#limitHeaders(ctx, challenge)), ctx.path);
         return;
       }
-      // Same shape as the context #route builds (no spread), so #admit/#forward stay monomorphic.
-      this.#admit({ req, res, requestId, started, target: a.target, q: a.q, path: ctx.path, found: ctx.found, fields, identity: a.identity, raw: a.raw });
+      // Same shape as the context #route builds (no spread), so the later steps stay monomorphic.
+      this.#afterAuth({ req, res, requestId, started, target: a.target, q: a.q, path: ctx.path, found: ctx.found, fields, identity: a.identity, raw: a.raw, rl: ctx.rl });
     };
     if (!(outcome instanceof Promise)) return next(outcome);
     outcome.then((a) => {
@@ -255,27 +274,37 @@ export class GatewayHandler {
       next(a);
     }).catch((err: unknown) => {
       this.#logger.error({ err, requestId }, 'auth handling failed');
-      if (!res.headersSent) this.#fail(req, res, requestId, started, new InternalError(err), fields);
+      if (!res.headersSent) this.#fail(req, res, requestId, started, new InternalError(err), fields, this.#routeHeaders(ctx, null), ctx.path);
     });
   }
 
-  /** Rate limits (when the route has any), then forward. */
-  #admit(ctx: Matched): void {
-    const { req, res, requestId, started, path, fields } = ctx;
-    const { route, policy, limits: scoped } = ctx.found.store;
+  /** The identity-keyed limits (an API key's own limit replaces the route's), then forward. */
+  #afterAuth(ctx: Matched): void {
+    const { route, limits: scoped } = ctx.found.store;
     const identity = ctx.identity;
-    // An API key's own limit replaces (or joins) the route's `api-key` limits; the service's follow.
-    const routeLimits = effectiveLimits(route.rateLimits, identity);
-    const all =
-      routeLimits === route.rateLimits
-        ? scoped
-        : [...routeLimits.map((limit, i) => ({ limit, bucket: `${route.id}#${i}` })), ...scoped.slice(route.rateLimits.length)];
-    if (all.length === 0) {
-      this.#forward(ctx, null);
-      return;
+    let post: { limit: RateLimitConfig; bucket: string }[] | null = null;
+    if (identity !== null) {
+      const routeLimits = effectiveLimits(route.rateLimits, identity);
+      for (let i = 0; i < routeLimits.length; i++) {
+        if (isIdentityKey(routeLimits[i]!.key)) (post ??= []).push({ limit: routeLimits[i]!, bucket: `${route.id}#${i}` });
+      }
+      for (let i = route.rateLimits.length; i < scoped.length; i++) if (isIdentityKey(scoped[i]!.limit.key)) (post ??= []).push(scoped[i]!);
     }
-    const limits = all.map((s) => s.limit);
-    const checks = all.map(({ limit, bucket }) => ({
+    if (post === null) this.#forward(ctx, this.#limitHeaders(ctx, null));
+    else this.#charge(ctx, post, () => this.#forward(ctx, this.#limitHeaders(ctx, null)));
+  }
+
+  /**
+   * Charge `scoped` limits (one IPC round trip to the primary, all or nothing), then
+   * `next()`; a refusal answers 429. Verdicts accumulate on `ctx` for the headers.
+   */
+  #charge(ctx: Matched, scoped: readonly { limit: RateLimitConfig; bucket: string }[], next: () => void): void {
+    if (scoped.length === 0) return next();
+    const { req, res, requestId, started, path, fields } = ctx;
+    const route = ctx.found.store.route;
+    const identity = ctx.identity;
+    const limits = scoped.map((s) => s.limit);
+    const checks = scoped.map(({ limit, bucket }) => ({
       limit: { requests: limit.requests, per: limit.per, ...(limit.burst === undefined ? {} : { burst: limit.burst }) },
       key: `${bucket}|${limitKeyOf(limit.key, req, this.#trusted, identity)}`,
     }));
@@ -290,22 +319,36 @@ export class GatewayHandler {
           // Fail open: the primary (which owns the node-wide buckets) did not answer.
           this.#metrics.rateLimitDecisions.inc([route.id, 'fail_open']);
           this.#logger.warn({ requestId, route: route.id }, 'rate limiter unavailable; request let through');
-          return this.#forward(ctx, null);
+          return next();
         }
-        const headers = rateLimitHeaders(limits, verdicts, route.rateLimitHeaders);
+        if (ctx.rl === null) ctx.rl = { limits, verdicts };
+        else (ctx.rl.limits.push(...limits), ctx.rl.verdicts.push(...verdicts));
         const allowed = verdicts.every((v) => v.allowed);
         this.#metrics.rateLimitDecisions.inc([route.id, allowed ? 'allowed' : 'limited']);
-        if (allowed) return this.#forward(ctx, headers);
+        if (allowed) return next();
         // Do not read (and discard) an upload we refused: close after the 429 instead.
         if (!req.complete) res.shouldKeepAlive = false;
-        const secure = policy.headers.usesHttps && this.#isHttps(req);
-        const bytes = sendError(res, new RateLimitedError(), requestId, this.#via, policy.headers.record(req.headers.origin, secure, headers));
+        const bytes = sendError(res, new RateLimitedError(), requestId, this.#via, this.#routeHeaders(ctx, this.#limitHeaders(ctx, null)));
         this.#done(req, requestId, started, path, fields, { status: 429, bytes, errorCode: 'GW_RATE_LIMITED' });
       },
     ).catch((err: unknown) => {
       this.#logger.error({ err, requestId }, 'rate-limit handling failed');
-      if (!res.headersSent) this.#fail(req, res, requestId, started, new InternalError(err), fields);
+      if (!res.headersSent) this.#fail(req, res, requestId, started, new InternalError(err), fields, this.#routeHeaders(ctx, null), path);
     });
+  }
+
+  /** Rate-limit response headers for what was charged (merged into `extra`), or `extra`. */
+  #limitHeaders(ctx: Matched, extra: Record<string, string> | null): Record<string, string> | null {
+    if (ctx.rl === null) return extra;
+    const headers = rateLimitHeaders(ctx.rl.limits, ctx.rl.verdicts, ctx.found.store.route.rateLimitHeaders);
+    return extra === null ? headers : { ...headers, ...extra };
+  }
+
+  /** The route's security/CORS headers around `extra`, for answers the gateway writes itself. */
+  #routeHeaders(ctx: Matched, extra: Record<string, string> | null): Readonly<Record<string, string>> | null {
+    const policy = ctx.found.store.policy;
+    const secure = policy.headers.usesHttps && this.#isHttps(ctx.req);
+    return policy.headers.record(ctx.req.headers.origin, secure, extra);
   }
 
   /** Proxy a matched (and admitted) request; `extra` headers go on the response. */
@@ -321,7 +364,7 @@ export class GatewayHandler {
     const maxBody = policy.maxBodyBytes;
     if (length !== undefined && maxBody > 0 && Number(length) > maxBody) {
       res.shouldKeepAlive = false; // do not read a body we refused
-      this.#fail(req, res, requestId, started, new PayloadTooLargeError(maxBody), fields, policy.headers.record(origin, secure, extra));
+      this.#fail(req, res, requestId, started, new PayloadTooLargeError(maxBody), fields, policy.headers.record(origin, secure, extra), path);
       return;
     }
     if (chunked) body = maxBody > 0 ? BodyLimit.wrap(req, maxBody) : req;
@@ -377,7 +420,11 @@ export class GatewayHandler {
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new MethodNotAllowedError(['GET', 'HEAD']);
     // Operational detail (topology, upstream addresses, counts) only for allowed peers;
     // the TCP peer decides, never a forwarded header a client could write.
-    if ((sub === '/metrics' || sub === '/status') && !this.#admin.has(req.socket.remoteAddress)) {
+    // Behind a trusted proxy (nginx on the same host) the proxy is the peer of every client:
+    // judge the client it speaks for instead.
+    const peer = req.socket.remoteAddress;
+    const who = this.#trusted.has(peer) ? clientAddress(req, this.#trusted) : peer;
+    if ((sub === '/metrics' || sub === '/status') && !this.#admin.has(who)) {
       throw new AdminForbiddenError(sub);
     }
     if (sub === '/status') {
@@ -464,10 +511,12 @@ export class GatewayHandler {
     started: number,
     err: GatewayError,
     fields: LogFields,
-    extra: Record<string, string> | null = null,
+    extra: Readonly<Record<string, string>> | null = null,
+    /** Normalized path for the access log (null: the raw target, e.g. a path that did not normalize). */
+    path: string | null = null,
   ): void {
     const bytes = res.headersSent ? 0 : sendError(res, err, requestId, this.#via, extra);
-    this.#done(req, requestId, started, req.url ?? '', fields, { status: err.status, bytes, errorCode: err.code });
+    this.#done(req, requestId, started, path ?? req.url ?? '', fields, { status: err.status, bytes, errorCode: err.code });
   }
 
   #done(req: IncomingMessage, requestId: string, started: number, path: string, f: LogFields, o: ExchangeOutcome): void {
@@ -497,6 +546,12 @@ export class GatewayHandler {
       'request',
     );
   }
+}
+
+/** True for 127.0.0.0/8 and ::1 (also IPv4-mapped): a caller on this host. */
+function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
 /** Number of Host fields (RFC 9112 §3.2: more than one is a 400). */

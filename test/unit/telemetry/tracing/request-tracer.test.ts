@@ -12,6 +12,7 @@ import { request } from 'undici';
 import pino from 'pino';
 import type { TracingConfig } from '../../../../src/ipc/index.js';
 import { createRequestTracer, createSampler, RequestTracer } from '../../../../src/telemetry/tracing/index.js';
+import { ATTR_PARENT_TRUSTED } from '../../../../src/telemetry/tracing/request-tracer.js';
 import { startJaegerCollector } from '../../../doubles/jaeger-collector.js';
 import { TRACING_OFF } from '../../../helpers/snapshot.js';
 import { waitFor } from '../../../helpers/net.js';
@@ -20,13 +21,20 @@ const TID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SID = '00f067aa0ba902b7';
 const silent = pino({ level: 'silent' });
 
-function decide(ratio: number, parent: 'none' | 'sampled' | 'unsampled', traceId = TID): SamplingDecision {
+function decide(ratio: number, parent: 'none' | 'sampled' | 'unsampled', traceId = TID, trusted = true): SamplingDecision {
   const ctx =
     parent === 'none'
       ? ROOT_CONTEXT
       : trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId: SID, isRemote: true, traceFlags: parent === 'sampled' ? TraceFlags.SAMPLED : TraceFlags.NONE });
-  return createSampler(ratio).shouldSample(ctx, traceId, 'GET', SpanKind.SERVER, {}, []).decision;
+  const attributes = trusted ? {} : { [ATTR_PARENT_TRUSTED]: false };
+  return createSampler(ratio).shouldSample(ctx, traceId, 'GET', SpanKind.SERVER, attributes, []).decision;
 }
+
+t.test('an untrusted caller cannot force recording: its sampled flag is ignored, the ratio decides', async (t) => {
+  t.equal(decide(0, 'sampled', TID, false), SamplingDecision.NOT_RECORD, 'sampled flag from an untrusted caller at ratio 0');
+  t.equal(decide(1, 'unsampled', TID, false), SamplingDecision.RECORD_AND_SAMPLED, 'the ratio applies to its requests like new traces');
+  t.equal(decide(0, 'sampled', TID, true), SamplingDecision.RECORD_AND_SAMPLED, 'a trusted caller is followed');
+});
 
 t.test('sampling is parent-based with a trace-id ratio for new traces', async (t) => {
   t.equal(decide(1, 'none'), SamplingDecision.RECORD_AND_SAMPLED, 'ratio 1 records every new trace');

@@ -11,18 +11,28 @@ const status = async (url: string, headers: Record<string, string> = {}) => {
   return { status: res.statusCode, body };
 };
 
-t.test('a peer outside adminAllow gets 403 for /metrics and /status, whatever X-Forwarded-For says', async (t) => {
-  const gw = await startInProcess(
-    snapshot([service('s', ['http://127.0.0.1:1'])], [route('r', ['/*'], 's')], { adminAllow: ['10.0.0.0/8'], trustedProxies: ['127.0.0.1'] }),
-  );
+t.test('a peer outside adminAllow gets 403 for /metrics and /status; X-Forwarded-For counts only from trusted proxies', async (t) => {
+  const gw = await startInProcess(snapshot([service('s', ['http://127.0.0.1:1'])], [route('r', ['/*'], 's')], { adminAllow: ['10.0.0.0/8'] }));
   t.teardown(() => gw.close());
   for (const path of ['/__gateway/metrics', '/__gateway/status']) {
     const r = await status(`${gw.url}${path}`, { 'x-forwarded-for': '10.1.2.3' });
-    t.equal(r.status, 403, path);
+    t.equal(r.status, 403, `${path}: an untrusted peer cannot claim an allowed address`);
     t.equal(JSON.parse(r.body).error.code, 'GW_ADMIN_FORBIDDEN');
   }
   t.equal((await status(`${gw.url}/__gateway/health`)).status, 200, 'liveness stays open');
   t.equal((await status(`${gw.url}/__gateway/ready`)).status, 200, 'readiness stays open');
+});
+
+t.test('behind a trusted local proxy, the client it speaks for is judged, not the proxy', async (t) => {
+  const gw = await startInProcess(snapshot([service('s', ['http://127.0.0.1:1'])], [route('r', ['/*'], 's')], { trustedProxies: ['127.0.0.1'] }));
+  t.teardown(() => gw.close());
+  const remote = await status(`${gw.url}/__gateway/status`, { 'x-forwarded-for': '203.0.113.9' });
+  t.equal(remote.status, 403, 'a remote client through the local proxy is not loopback');
+  const allowed = await startInProcess(
+    snapshot([service('s', ['http://127.0.0.1:1'])], [route('r', ['/*'], 's')], { trustedProxies: ['127.0.0.1'], adminAllow: ['10.0.0.0/8'] }),
+  );
+  t.teardown(() => allowed.close());
+  t.equal((await status(`${allowed.url}/__gateway/metrics`, { 'x-forwarded-for': '10.1.2.3' })).status, 200, 'an allowed client through the trusted proxy');
 });
 
 t.test('the default allows loopback', async (t) => {
