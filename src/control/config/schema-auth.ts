@@ -8,7 +8,8 @@ import { JWT_ALGORITHMS } from '../../ipc/auth-config.js';
 const NAME = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: '1-64 letters, digits, ".", "_" or "-", starting with a letter or digit' };
 const HEADER = { type: 'string', pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", description: 'an HTTP header name' };
 const CLAIM_PATH = { type: 'string', pattern: '^[A-Za-z0-9_:$@-]+(\\.[A-Za-z0-9_:$@-]+)*$', description: 'a dotted claim path such as realm_access.roles' };
-const TOKEN = { type: 'string', pattern: '^[\\x21-\\x7e]{1,128}$', description: '1-128 visible ASCII characters, no spaces' };
+// No `,`: roles travel upstream comma-separated, and an identity never holds one with a comma.
+const TOKEN = { type: 'string', pattern: '^[\\x21-\\x2b\\x2d-\\x7e]{1,128}$', description: '1-128 visible ASCII characters, no spaces or commas' };
 const ms = (def: number, min = 1) => ({ type: 'integer', minimum: min, maximum: 86_400_000, default: def });
 
 const provider = {
