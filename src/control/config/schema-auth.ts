@@ -19,7 +19,17 @@ const provider = {
   properties: {
     name: NAME,
     issuer: { type: 'string', minLength: 1 },
-    audiences: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, default: [] },
+    // No default: a provider says which audiences it accepts, or `any` (checked in auth-checks.ts).
+    // A union type, not anyOf, so a mistake gets a precise message (array keywords apply to
+    // the list form, `pattern` to the string form).
+    audiences: {
+      type: ['array', 'string'],
+      minItems: 1,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1 },
+      pattern: '^any$',
+      description: '"any" (aud not checked) or a non-empty list of accepted "aud" values',
+    },
     algorithms: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...JWT_ALGORITHMS] } },
     jwksUrl: { type: 'string', minLength: 1 },
     jwks: {
