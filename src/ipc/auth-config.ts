@@ -40,8 +40,8 @@ export interface JwtClaimPaths {
 export interface JwtProviderConfig {
   readonly name: string;
   readonly issuer: string;
-  /** Accepted `aud` values (any one must match); empty = `aud` not checked. */
-  readonly audiences: readonly string[];
+  /** Accepted `aud` values (any one must match), or `any`: `aud` deliberately not checked. */
+  readonly audiences: readonly string[] | 'any';
   readonly algorithms: readonly JwtAlgorithm[];
   readonly jwks: JwksSourceConfig | null;
   /** Public keys read from `keyFiles` (JWK form, `kid` kept when the file had one). */

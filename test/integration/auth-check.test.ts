@@ -1,4 +1,4 @@
-/** `gateway check` reports auth config problems (bad algorithm, missing secret, unreadable key file) with file:line. */
+/** `gateway check` reports auth config problems (bad algorithm, missing secret or audiences, unreadable key file, JWKS over plain http) with file:line. */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -33,6 +33,7 @@ t.test('auth problems are reported by gateway check with file, line and key path
     '      keyFiles: [keys/missing.pem]',
     '    - name: hs',
     '      issuer: https://hs.test',
+    '      audiences: any',
     '      algorithms: [HS256]',
     '      secret: ${JWT_SECRET}',
     '  apiKeys: {}',
@@ -41,16 +42,21 @@ t.test('auth problems are reported by gateway check with file, line and key path
   const r = check(file);
   t.equal(r.code, 1);
   t.match(r.stderr, new RegExp(`${file}:14: auth\\.jwt\\[0\\]\\.keyFiles\\[0\\]: cannot read key file .*keys/missing\\.pem: ENOENT`));
-  t.match(r.stderr, new RegExp(`${file}:18: auth\\.jwt\\[1\\]\\.secret: environment variable JWT_SECRET is not set`));
-  t.match(r.stderr, new RegExp(`${file}:19: auth\\.apiKeys: GATEWAY_API_KEY_PEPPER is not set`));
-  t.match(r.stderr, /3 problem\(s\)/);
+  t.match(r.stderr, new RegExp(`${file}:11: auth\\.jwt\\[0\\]\\.audiences: is required: .*"audiences: any"`), 'a provider must say which audiences it accepts');
+  t.match(r.stderr, new RegExp(`${file}:19: auth\\.jwt\\[1\\]\\.secret: environment variable JWT_SECRET is not set`));
+  t.match(r.stderr, new RegExp(`${file}:20: auth\\.apiKeys: GATEWAY_API_KEY_PEPPER is not set`));
+  t.match(r.stderr, /4 problem\(s\)/);
 
   writeFileSync(file, readFileSync(file, 'utf8').replace('algorithms: [RS256]', 'algorithms: [RS256, none]'));
   t.match(check(file).stderr, new RegExp(`${file}:13: auth\\.jwt\\[0\\]\\.algorithms\\[1\\]: must be one of "HS256"`), 'alg none is refused by name');
 
   mkdirSync(join(dir, 'keys'));
   writeFileSync(join(dir, 'keys', 'missing.pem'), generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'pem', type: 'spki' }) as string);
-  writeFileSync(file, readFileSync(file, 'utf8').replace('algorithms: [RS256, none]', 'algorithms: [RS256]'));
+  writeFileSync(file, readFileSync(file, 'utf8').replace('algorithms: [RS256, none]', 'algorithms: [RS256]\n      jwksUrl: http://idp.example.com/jwks').replace('issuer: https://idp.test', 'issuer: https://idp.test\n      audiences: [api]'));
+  const plain = check(file, { JWT_SECRET: 'j'.repeat(32), GATEWAY_API_KEY_PEPPER: 'p'.repeat(32) });
+  t.match(plain.stderr, new RegExp(`${file}:15: auth\\.jwt\\[0\\]\\.jwksUrl: must be https`), 'JWKS over plain http to a remote host');
+  t.match(plain.stderr, /1 problem\(s\)/);
+  writeFileSync(file, readFileSync(file, 'utf8').replace('http://idp.example.com/jwks', 'http://127.0.0.1:1/jwks'));
   const ok = check(file, { JWT_SECRET: 'j'.repeat(32), GATEWAY_API_KEY_PEPPER: 'p'.repeat(32) });
   t.equal(ok.code, 0, ok.stderr);
   t.match(ok.stdout, /: ok \(1 routes, 1 services\)/);

@@ -12,14 +12,24 @@
  *    control plane, so `gateway check` reports an unreadable or wrong key; workers get
  *    public JWKs in the snapshot. A symmetric JWK (`kty: oct`) is refused in a key file.
  *  - API keys need GATEWAY_API_KEY_PEPPER in the environment.
- *  - Routes may name only configured methods; `api-key`/`subject` rate-limit keys need
- *    route auth.
+ *  - Every provider says which audiences it accepts, or `audiences: any` to not check
+ *    `aud` at all: leaving it out is refused, so the check is never off by accident.
+ *  - `jwksUrl` is https, except for loopback hosts (a sidecar or a test IdP): keys fetched
+ *    over plain http can be swapped by anyone on the path.
+ *  - Identity header names and the API key header are never hop-by-hop, framing, host or
+ *    client-address/forwarding headers, and never the same header twice. Names compare
+ *    lower-cased with `_` read as `-` (identity-headers.ts strips them that way).
+ *  - Routes may name only configured methods; two providers with the same issuer on one
+ *    route are refused (a token would only ever be checked against the first).
+ *  - `api-key`/`subject` rate-limit keys need route auth; on a service, every route of
+ *    that service needs auth.
  */
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pepperProblem, PEPPER_ENV } from '../../common/api-keys/index.js';
 import type { AuthConfig, ConfigSnapshot, JwtAlgorithm, RouteAuthConfig } from '../../ipc/index.js';
+import { isIP } from 'node:net';
 import type { EnvVars } from './interpolate.js';
 import type { KeyPath, Report } from './loader.js';
 
@@ -27,7 +37,7 @@ import type { KeyPath, Report } from './loader.js';
 interface RawProvider {
   name: string;
   issuer: string;
-  audiences: string[];
+  audiences?: string[] | 'any';
   algorithms: JwtAlgorithm[];
   jwksUrl?: string;
   jwks: { maxAgeMs: number; minRefetchIntervalMs: number; timeoutMs: number };
@@ -48,14 +58,29 @@ export interface RawAuthDocument {
     identityHeaders: AuthConfig['identityHeaders'];
     tokenCacheSize: number;
   };
-  routes: { id: string; auth?: { methods?: string[]; roles: string[]; scopes: string[] }; rateLimits: { key: string }[] }[];
+  services: { name: string; rateLimits: { key: string }[] }[];
+  routes: { id: string; service: string; auth?: { methods?: string[]; roles: string[]; scopes: string[] }; rateLimits: { key: string }[] }[];
 }
 
 /** Public keys read from each provider's key files, by provider index. */
 export type ResolvedKeys = Map<number, Record<string, unknown>[]>;
 
-// Headers the gateway itself owns or that carry credentials: never identity headers.
-const RESERVED_HEADERS = new Set(['host', 'authorization', 'cookie', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'via', 'x-request-id', 'connection', 'content-length', 'transfer-encoding']);
+// Hop-by-hop, framing/host, client-address/forwarding and credential headers: the gateway
+// or the client owns them, so they are never identity headers or the API key header.
+const RESERVED_HEADERS = new Set([
+  'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+  'content-length', 'host',
+  'forwarded', 'x-real-ip', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip', 'via', 'x-request-id',
+  'authorization', 'cookie',
+]);
+const RESERVED_PREFIXES = ['proxy-', 'x-forwarded-'];
+
+/** A header name as compared here and stripped at runtime: lower case, `_` read as `-`. */
+const headerKey = (name: string): string => name.toLowerCase().replace(/_/g, '-');
+const reservedHeader = (name: string): boolean => {
+  const k = headerKey(name);
+  return RESERVED_HEADERS.has(k) || RESERVED_PREFIXES.some((p) => k.startsWith(p));
+};
 const MIN_SECRET: Record<string, number> = { HS256: 32, HS384: 48, HS512: 64 };
 
 /** Report every problem of the auth settings; resolves with the keys read from files. */
@@ -79,16 +104,18 @@ export async function checkAuth(doc: RawAuthDocument, ctx: { env: EnvVars; confi
       const problem = pepperProblem(ctx.env[PEPPER_ENV]);
       if (problem !== null) report(['auth', 'apiKeys'], problem);
       if (auth.apiKeys.header.toLowerCase() === 'authorization') report(['auth', 'apiKeys', 'header'], '"Authorization: Bearer gwk_..." is always accepted; name another header here');
+      else if (reservedHeader(auth.apiKeys.header)) report(['auth', 'apiKeys', 'header'], `"${auth.apiKeys.header}" is a hop-by-hop, framing, forwarding or credential header; pick another name`);
     }
     const seen = new Map<string, string>();
+    if (auth.apiKeys !== undefined) seen.set(headerKey(auth.apiKeys.header), 'apiKeys.header');
     for (const [field, name] of Object.entries(auth.identityHeaders)) {
-      const lower = name.toLowerCase();
-      if (RESERVED_HEADERS.has(lower)) report(['auth', 'identityHeaders', field], `"${name}" is a header the gateway or the client owns; pick another name`);
-      const other = seen.get(lower);
-      if (other !== undefined) report(['auth', 'identityHeaders', field], `"${name}" is already used by identityHeaders.${other}`);
-      seen.set(lower, field);
+      if (reservedHeader(name)) report(['auth', 'identityHeaders', field], `"${name}" is a header the gateway or the client owns (hop-by-hop, framing, forwarding or credential); pick another name`);
+      const other = seen.get(headerKey(name));
+      if (other !== undefined) report(['auth', 'identityHeaders', field], `"${name}" is the same header as ${other.startsWith('apiKeys') ? other : `identityHeaders.${other}`} (names compare case-insensitively, "_" as "-")`);
+      seen.set(headerKey(name), field);
     }
   }
+  const issuers = new Map((auth?.jwt ?? []).map((p) => [`jwt:${p.name}`, p.issuer]));
   for (const [i, route] of doc.routes.entries()) {
     if (route.auth !== undefined) {
       if (auth === undefined) report(['routes', i, 'auth'], 'needs the top-level "auth" section (jwt providers and/or apiKeys)');
@@ -98,6 +125,7 @@ export async function checkAuth(doc: RawAuthDocument, ctx: { env: EnvVars; confi
           report(['routes', i, 'auth', 'methods', j], `unknown method "${m}" (configured: ${[...methods].join(', ') || 'none'})`);
         }
       }
+      checkIssuers(route.auth.methods ?? [...methods], issuers, ['routes', i, 'auth', ...(route.auth.methods === undefined ? [] : ['methods'])], report);
     }
     for (const [j, limit] of route.rateLimits.entries()) {
       if ((limit.key === 'api-key' || limit.key === 'subject') && route.auth === undefined) {
@@ -105,10 +133,39 @@ export async function checkAuth(doc: RawAuthDocument, ctx: { env: EnvVars; confi
       }
     }
   }
+  for (const [i, service] of doc.services.entries()) {
+    const open = doc.routes.filter((r) => r.service === service.name && r.auth === undefined).map((r) => r.id);
+    if (open.length === 0) continue;
+    for (const [j, limit] of service.rateLimits.entries()) {
+      if (limit.key === 'api-key' || limit.key === 'subject') {
+        report(['services', i, 'rateLimits', j, 'key'], `"${limit.key}" needs every route of service "${service.name}" to have "auth" (no identity to key by on: ${open.join(', ')})`);
+      }
+    }
+  }
   return keys;
 }
 
+/** Two providers with one issuer on a route: only the first would ever check its tokens. */
+function checkIssuers(routeMethods: readonly string[], issuers: ReadonlyMap<string, string>, at: KeyPath, report: Report): void {
+  const first = new Map<string, string>();
+  for (const m of routeMethods) {
+    const iss = issuers.get(m);
+    if (iss === undefined) continue;
+    const prior = first.get(iss);
+    if (prior === undefined) first.set(iss, m);
+    else report(at, `"${prior}" and "${m}" have the same issuer "${iss}": a token names only its issuer, so "${m}" would never be used; give each route one provider per issuer`);
+  }
+}
+
+/** 127.0.0.0/8, ::1 or localhost (URL hostnames: IPv6 in brackets, IPv4 normalized). */
+function isLoopback(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h === '::1') return true;
+  return isIP(h) === 4 && h.startsWith('127.');
+}
+
 function checkProvider(p: RawProvider, at: (...rest: (string | number)[]) => KeyPath, report: Report): void {
+  if (p.audiences === undefined) report(at('audiences'), 'is required: the "aud" values this provider accepts (any one must match), or "audiences: any" to accept tokens for any audience');
   const hmac = p.algorithms.filter((a) => a.startsWith('HS'));
   const asym = p.algorithms.filter((a) => !a.startsWith('HS'));
   if (hmac.length > 0 && asym.length > 0) {
@@ -136,6 +193,7 @@ function checkProvider(p: RawProvider, at: (...rest: (string | number)[]) => Key
       report(at('jwksUrl'), `"${p.jwksUrl}" is not a URL`);
     }
     if (url !== null && url.protocol !== 'https:' && url.protocol !== 'http:') report(at('jwksUrl'), 'must be an http or https URL');
+    else if (url !== null && url.protocol === 'http:' && !isLoopback(url.hostname)) report(at('jwksUrl'), `must be https: keys fetched over plain http can be replaced in transit (http is allowed only for loopback hosts: 127.0.0.0/8, ::1, localhost)`);
     if (url !== null && (url.username !== '' || url.password !== '')) report(at('jwksUrl'), 'must not contain credentials');
   }
 }
@@ -209,7 +267,7 @@ export function withAuth(snapshot: ConfigSnapshot, doc: RawAuthDocument, keys: R
           jwt: a.jwt.map((p, i) => ({
             name: p.name,
             issuer: p.issuer,
-            audiences: [...p.audiences],
+            audiences: p.audiences === 'any' || p.audiences === undefined ? ('any' as const) : [...p.audiences],
             algorithms: [...p.algorithms],
             jwks: p.jwksUrl === undefined ? null : { url: p.jwksUrl, ...p.jwks },
             keys: keys.get(i) ?? [],

@@ -8,7 +8,8 @@ import { JWT_ALGORITHMS } from '../../ipc/auth-config.js';
 const NAME = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: '1-64 letters, digits, ".", "_" or "-", starting with a letter or digit' };
 const HEADER = { type: 'string', pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", description: 'an HTTP header name' };
 const CLAIM_PATH = { type: 'string', pattern: '^[A-Za-z0-9_:$@-]+(\\.[A-Za-z0-9_:$@-]+)*$', description: 'a dotted claim path such as realm_access.roles' };
-const TOKEN = { type: 'string', pattern: '^[\\x21-\\x7e]{1,128}$', description: '1-128 visible ASCII characters, no spaces' };
+// No `,`: roles travel upstream comma-separated, and an identity never holds one with a comma.
+const TOKEN = { type: 'string', pattern: '^[\\x21-\\x2b\\x2d-\\x7e]{1,128}$', description: '1-128 visible ASCII characters, no spaces or commas' };
 const ms = (def: number, min = 1) => ({ type: 'integer', minimum: min, maximum: 86_400_000, default: def });
 
 const provider = {
@@ -18,7 +19,17 @@ const provider = {
   properties: {
     name: NAME,
     issuer: { type: 'string', minLength: 1 },
-    audiences: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, default: [] },
+    // No default: a provider says which audiences it accepts, or `any` (checked in auth-checks.ts).
+    // A union type, not anyOf, so a mistake gets a precise message (array keywords apply to
+    // the list form, `pattern` to the string form).
+    audiences: {
+      type: ['array', 'string'],
+      minItems: 1,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1 },
+      pattern: '^any$',
+      description: '"any" (aud not checked) or a non-empty list of accepted "aud" values',
+    },
     algorithms: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...JWT_ALGORITHMS] } },
     jwksUrl: { type: 'string', minLength: 1 },
     jwks: {

@@ -67,3 +67,33 @@ t.test('file sink: appends whole lines to a 0600 file, creating its directory', 
   t.equal(readFileSync(file, 'utf8'), '{"a":1}\n{"b":2}\n{"c":3}\n');
   t.equal(statSync(file).mode & 0o777, 0o600);
 });
+
+t.test('close() gives up on a sink that never completes: bounded, and the lost records are counted', async (t) => {
+  const writes: number[] = [];
+  let closes = 0;
+  const sink: AuditSink = { write: (l) => (writes.push(l.length), new Promise<void>(() => {})), close: async () => void closes++ };
+  const registry = createRegistry();
+  const audit = new AuditLog({ sink, logger: pino({ level: 'silent' }), registry, closeTimeoutMs: 50 });
+  audit.record('e', { i: 0 });
+  await new Promise((r) => setImmediate(r)); // the first record is in flight, forever
+  audit.record('e', { i: 1 });
+  audit.record('e', { i: 2 });
+  await audit.close(); // would never resolve without the deadline
+  t.same(writes, [1], 'one batch reached the sink and never came back');
+  t.equal(audit.dropped, 3, 'the in-flight record and the two queued ones are counted as dropped');
+  t.match(await registry.metrics(), /gateway_audit_records_dropped_total\{reason="close_timeout"\} 3/);
+  t.equal(audit.queued, 0);
+  audit.record('e', { i: 3 });
+  t.equal(audit.dropped, 4, 'a record after the give-up is dropped, not queued for a dead sink');
+  t.equal(closes, 0, 'the sink is not closed while a write is still pending');
+});
+
+t.test('close() with a sink whose close() hangs still resolves', async (t) => {
+  const lines: string[] = [];
+  const sink: AuditSink = { write: async (l) => void lines.push(...l), close: () => new Promise<void>(() => {}) };
+  const audit = new AuditLog({ sink, logger: pino({ level: 'silent' }), registry: null, closeTimeoutMs: 50 });
+  audit.record('e', {});
+  await audit.close();
+  t.equal(lines.length, 1, 'the records were written first');
+  t.equal(audit.dropped, 0);
+});

@@ -5,7 +5,8 @@
  * mtime changed (the CLI replaces it by rename, so a change always shows). A revoked or
  * new key therefore takes effect in every worker within `refreshMs` plus one read,
  * without restart or reload. A file that cannot be parsed keeps the last good records
- * (and is logged once per change); a missing file means no keys.
+ * (and is logged once per change); a file that cannot be read is retried on every poll;
+ * a missing file means no keys.
  *
  * Verification: parse the key's id, look the record up, compare HMAC(pepper, key) with
  * the stored hash in constant time. A lookup miss still computes an HMAC, so timing does
@@ -34,6 +35,7 @@ export class ApiKeyIndex {
   readonly #pepper: string | null;
   readonly #logger: Logger;
   readonly #now: () => number;
+  readonly #read: (file: string) => Promise<string>;
   #entries = new Map<string, Entry>();
   #verified = new Map<string, Entry>();
   #signature = '';
@@ -41,11 +43,13 @@ export class ApiKeyIndex {
   #refreshMs = 0;
   #checking: Promise<void> | null = null;
 
-  constructor(file: string, pepper: string | null, deps: { logger: Logger; now?: () => number }) {
+  /** `deps.read` replaces the file read (tests inject EACCES/EMFILE with it). */
+  constructor(file: string, pepper: string | null, deps: { logger: Logger; now?: () => number; read?: (file: string) => Promise<string> }) {
     this.#file = file;
     this.#pepper = pepper === '' ? null : pepper;
     this.#logger = deps.logger;
     this.#now = deps.now ?? Date.now;
+    this.#read = deps.read ?? ((f) => readFile(f, 'utf8'));
   }
 
   /** Records loaded. */
@@ -90,20 +94,49 @@ export class ApiKeyIndex {
       signature = 'missing';
     }
     if (signature === this.#signature) return;
-    this.#signature = signature;
     if (signature === 'missing') {
+      this.#signature = signature;
       this.#entries = new Map();
       this.#verified = new Map();
       return;
     }
+    let text: string;
     try {
-      const records = parseKeyFile(await readFile(this.#file, 'utf8'));
-      this.#entries = new Map(records.map((r) => [r.id, { record: r, expiresAtMs: r.expiresAt === null ? Infinity : Date.parse(r.expiresAt) }]));
+      text = await this.#read(this.#file);
+    } catch (err) {
+      // Not recorded as seen: a read that failed (EACCES, EMFILE ...) is retried on the
+      // next poll even when fixing it changes neither content, size nor mtime.
+      this.#logger.error({ err: (err as Error).message, file: this.#file }, 'cannot read the API key file; keeping the loaded keys');
+      return;
+    }
+    // An unparsable file is recorded as seen: it is logged once, not every poll.
+    this.#signature = signature;
+    try {
+      const records = parseKeyFile(text);
+      this.#entries = new Map(records.map((r) => [r.id, this.#entry(r)]));
       this.#verified = new Map();
       this.#logger.debug({ file: this.#file, keys: records.length }, 'API keys loaded');
     } catch (err) {
       this.#logger.error({ err: (err as Error).message, file: this.#file }, 'API key file is invalid; keeping the last good keys');
     }
+  }
+
+  /**
+   * A record ready for lookups. An `expiresAt` that does not parse counts as already
+   * expired (failing closed: NaN would compare as "never"); roles and scopes containing
+   * `,` are dropped (the upstream roles header is comma-separated). Both logged once per
+   * file read.
+   */
+  #entry(r: ApiKeyRecord): Entry {
+    let expiresAtMs = r.expiresAt === null ? Infinity : Date.parse(r.expiresAt);
+    if (Number.isNaN(expiresAtMs)) {
+      this.#logger.error({ file: this.#file, keyId: r.id, expiresAt: r.expiresAt }, 'API key has an unparsable expiresAt; treating it as expired');
+      expiresAtMs = -Infinity;
+    }
+    const bad = [...r.roles, ...r.scopes].filter((v) => v.includes(','));
+    if (bad.length === 0) return { record: r, expiresAtMs };
+    this.#logger.error({ file: this.#file, keyId: r.id, dropped: bad }, 'API key roles/scopes containing "," are ignored');
+    return { record: { ...r, roles: r.roles.filter((v) => !v.includes(',')), scopes: r.scopes.filter((v) => !v.includes(',')) }, expiresAtMs };
   }
 
   /** The identity for `key`, or CredentialRejected. */

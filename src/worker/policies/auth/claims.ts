@@ -3,7 +3,8 @@
  * (`realm_access.roles`, `scope`). A value may be an array of strings or one
  * space-separated string (the OAuth `scope` form); anything else counts as none.
  * At most 100 values are taken, each at most 128 characters, so a token cannot make
- * the identity headers arbitrarily large.
+ * the identity headers arbitrarily large. A value containing `,` is dropped: roles travel
+ * upstream as one comma-separated header, where `a,b` would read as two roles.
  */
 const MAX_VALUES = 100;
 const MAX_VALUE_LENGTH = 128;
@@ -26,7 +27,7 @@ export function stringsAt(claims: Readonly<Record<string, unknown>>, path: strin
   const list = typeof v === 'string' ? v.split(' ') : Array.isArray(v) ? v : [];
   const out: string[] = [];
   for (const item of list) {
-    if (typeof item !== 'string' || item === '' || item.length > MAX_VALUE_LENGTH || !/^[\x21-\x7e]+$/.test(item)) continue;
+    if (typeof item !== 'string' || item === '' || item.length > MAX_VALUE_LENGTH || !/^[\x21-\x2b\x2d-\x7e]+$/.test(item)) continue;
     out.push(item);
     if (out.length === MAX_VALUES) break;
   }

@@ -47,7 +47,8 @@ export class JwtProvider {
     this.#options = {
       algorithms: [...config.algorithms],
       issuer: config.issuer,
-      ...(config.audiences.length > 0 ? { audience: [...config.audiences] } : {}),
+      // Only an explicit `any` turns the check off; an empty list matches nothing.
+      ...(config.audiences === 'any' ? {} : { audience: [...config.audiences] }),
       clockTolerance: config.clockToleranceSec,
       requiredClaims: config.requireExp ? ['exp'] : [],
       crit: {},

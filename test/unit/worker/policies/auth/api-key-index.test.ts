@@ -79,3 +79,48 @@ t.test('watch polls on its own', async (t) => {
   while (index.size === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   t.equal(index.size, 1, 'picked up without an explicit check');
 });
+
+t.test('a failed read is retried on the next check even when the file did not change', async (t) => {
+  const dir = t.testdir({});
+  const file = join(dir, 'k.json');
+  const repo = new FileKeyRepository(file);
+  const k = generateApiKey();
+  await repo.add(record(k.id, k.key));
+  let fail = false;
+  const index = new ApiKeyIndex(file, PEPPER, {
+    logger,
+    read: async (f) => {
+      if (fail) throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+      return (await import('node:fs/promises')).readFile(f, 'utf8');
+    },
+  });
+  await index.check();
+  t.equal(index.verify(k.key).keyId, k.id);
+  await repo.revoke(k.id, new Date());
+  fail = true;
+  await index.check();
+  t.equal(index.verify(k.key).keyId, k.id, 'read failed: the loaded keys stay');
+  fail = false; // the operator fixes permissions: content, size and mtime are unchanged
+  await index.check();
+  t.match(reason(() => index.verify(k.key)), /revoked/, 'the next check reads the file and the revocation applies');
+});
+
+t.test('an expiresAt that does not parse counts as expired; roles with "," are dropped', async (t) => {
+  const dir = t.testdir({});
+  const file = join(dir, 'k.json');
+  const k = generateApiKey();
+  const ok = generateApiKey();
+  writeFileSync(file, JSON.stringify({ version: 1, keys: [record(k.id, k.key, { expiresAt: 'next tuesday' }), record(ok.id, ok.key, { roles: ['reader', 'admin,ops'], scopes: ['a,b', 's1'] })] }));
+  const lines: string[] = [];
+  const index = new ApiKeyIndex(file, PEPPER, { logger: pino({ level: 'error' }, { write: (l: string) => lines.push(l) }), now: () => Date.parse('2026-07-01T00:00:00Z') });
+  await index.check();
+  t.equal(index.size, 2);
+  t.match(reason(() => index.verify(k.key)), /expired/, 'fails closed instead of never expiring');
+  t.match(reason(() => index.verify(k.key)), /expired/);
+  const id = index.verify(ok.key);
+  t.same(id.roles, ['reader']);
+  t.same(id.scopes, ['s1']);
+  await index.check();
+  t.equal(lines.filter((l) => l.includes('unparsable expiresAt')).length, 1, 'logged once, not per request or per poll');
+  t.equal(lines.filter((l) => l.includes('roles/scopes containing')).length, 1);
+});

@@ -63,11 +63,15 @@ t.test('a key works from Authorization, X-API-Key or the query; the key never re
   await status(`/open?api_key=${key}`, { 'x-api-key': key });
   t.equal(up.seen[4]!.url, '/open', 'stripped on routes without auth too');
   t.notOk(up.seen[4]!.headers['x-api-key']);
+  await status('/open', { authorization: `Bearer ${key}`, X_API_KEY: key });
+  t.notOk(JSON.stringify(up.seen[5]!).includes(key), 'Authorization: Bearer gwk_… and X_API_KEY stripped on a route without auth');
+  await status('/open', { authorization: 'Basic dXNlcjpwYXNz' });
+  t.equal(up.seen[6]!.headers.authorization, 'Basic dXNlcjpwYXNz', 'other Authorization schemes are left for the upstream');
   t.equal(await status(`/any?api_key=${key}&api_key=${key}`), 401, 'a repeated key parameter is refused');
   t.equal(await status('/any', { 'x-api-key': `${key.slice(0, -2)}xx` }), 401, 'a wrong secret');
   t.equal(await status('/any', { 'x-api-key': 'nonsense' }), 401);
   t.equal(await status('/any'), 401);
-  t.equal(up.seen.length, 5, 'no refused request reached the upstream');
+  t.equal(up.seen.length, 7, 'no refused request reached the upstream');
 });
 
 t.test('RBAC with key roles: 403 without the role, 200 with it', async (t) => {

@@ -26,3 +26,16 @@ t.test('a token without a usable subject is refused', async (t) => {
   await t.rejects(p.verify(await token(k1, { sub: 'a\nb' })), { message: /subject/ });
   t.equal((await p.verify(await token(k1, { sub: 'José Ñ' }))).subject, 'José Ñ', 'non-ASCII subjects are fine (encoded in the header)');
 });
+
+t.test('audiences: a list is enforced, only an explicit "any" skips the aud check, an empty list matches nothing', async (t) => {
+  const k1 = await signingKey('k1');
+  const make = (audiences: readonly string[] | 'any') => new JwtProvider(provider({ keys: [k1.jwk], audiences }), { jwks: null, cache: new TokenCache(0) });
+  const listed = make(['api', 'admin-api']);
+  t.equal((await listed.verify(await token(k1, { aud: 'admin-api' }))).subject, 'alice', 'any one listed audience passes');
+  await t.rejects(listed.verify(await token(k1, { aud: 'other' })), { message: /claim "aud"/ });
+  await t.rejects(listed.verify(await token(k1, { aud: undefined })), { message: /claim "aud"/ }, 'no aud at all is refused');
+  const any = make('any');
+  t.equal((await any.verify(await token(k1, { aud: 'other' }))).subject, 'alice');
+  t.equal((await any.verify(await token(k1, { aud: undefined }))).subject, 'alice');
+  await t.rejects(make([]).verify(await token(k1)), { message: /claim "aud"/ }, 'an empty list fails closed');
+});
