@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { freePort } from './free-port.mjs';
-import { get, waitForOk } from './http-check.mjs';
+import { waitForOk } from './http-check.mjs';
 import { TargetUnavailableError } from './targets.mjs';
 import { groupCpuMs } from './group-cpu.mjs';
 

@@ -130,6 +130,25 @@ export class EndpointStateHub {
     sendToWorker(worker, msg);
   }
 
+  /** Instance counts per service and state, for the `gateway_upstream_instances` gauge. */
+  stateCounts(): { service: string; state: string; count: number }[] {
+    const now = this.#now();
+    const out: { service: string; state: string; count: number }[] = [];
+    for (const [name, info] of this.#services) {
+      const counts: Record<string, number> = { available: 0, ejected: 0, half_open: 0, unhealthy: 0 };
+      for (const url of info.urls) {
+        const e = this.#entries.get(keyOf(name, url));
+        const until = e?.ejectedUntil ?? 0;
+        if (e !== undefined && !e.healthy) counts.unhealthy!++;
+        else if (until !== 0 && now < until) counts.ejected!++;
+        else if (until !== 0) counts.half_open!++;
+        else counts.available!++;
+      }
+      for (const state in counts) out.push({ service: name, state, count: counts[state]! });
+    }
+    return out;
+  }
+
   /** The per-service part of the status document. */
   status(): unknown[] {
     const now = this.#now();

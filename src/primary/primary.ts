@@ -79,6 +79,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     workersUp: () => supervisor?.readyWorkers.length ?? 0,
     workerRestarts: () => supervisor?.respawns ?? 0,
     controlRestarts: () => control.restarts,
+    instanceStates: () => endpoints.stateCounts(),
   });
   let version = 1;
   let reloading = false;

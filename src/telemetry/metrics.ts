@@ -121,8 +121,27 @@ export class ControlPlaneMetrics {
   readonly healthTransitions: Counter<'service' | 'to'>;
 
   /** `read` gives the supervisor's live numbers; they are read at scrape time. */
-  constructor(registry: Registry, read: { workersUp(): number; workerRestarts(): number; controlRestarts?(): number }) {
+  constructor(
+    registry: Registry,
+    read: {
+      workersUp(): number;
+      workerRestarts(): number;
+      controlRestarts?(): number;
+      /** Instances per service and breaker/health state, node-wide. */
+      instanceStates?(): { service: string; state: string; count: number }[];
+    },
+  ) {
     const registers = [registry];
+    new Gauge({
+      name: 'gateway_upstream_instances',
+      help: 'Upstream instances per service by node-wide state: available, ejected (breaker open), half_open, unhealthy (active checks).',
+      labelNames: ['service', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { service, state, count } of read.instanceStates?.() ?? []) this.set({ service, state }, count);
+      },
+    });
     let restartsSeen = 0;
     let controlSeen = 0;
     new Counter({

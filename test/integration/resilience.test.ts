@@ -68,6 +68,10 @@ t.test('an ejection decided by one worker is applied by every worker', async (t)
   t.match(doc.worker.services[0].endpoints[0], { url: bad.url, breaker: 'open' }, 'the answering worker applied it too');
   t.match(doc.rateLimits, { buckets: 0, maxKeys: 100_000 });
   t.match(doc.workers, { up: 2, wanted: 2 });
+  const page = (await get(`${gw.url}/__gateway/metrics`)).body;
+  t.match(page, /^gateway_upstream_instances\{service="s",state="ejected"\} 1$/m, 'breaker state as a gauge');
+  t.match(page, /^gateway_upstream_instances\{service="s",state="available"\} 1$/m);
+  t.match(page, /^gateway_outlier_events_total\{service="s",event="eject"\} [12]$/m, 'ejections counted by the workers that decided them');
 });
 
 t.test('active health checks (control thread) take an instance out and bring it back', async (t) => {

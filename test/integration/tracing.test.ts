@@ -63,6 +63,47 @@ t.test('at 100 % a request gives a server span and a client span; the upstream s
   t.equal(spansOf(collector.spans, missId)[0]!.tags.get('gateway.error.code'), 'GW_ROUTE_NOT_FOUND');
 });
 
+t.test('a retried request: two client spans under one server span, each the parent of its own upstream try', async (t) => {
+  const collector = await startJaegerCollector();
+  t.teardown(() => collector.close());
+  // First instance answers 503, the second 200: retry on 503 lands on the second.
+  const failing = await startUpstream((_req, res) => {
+    res.writeHead(503);
+    res.end('busy');
+  });
+  const up = await startUpstream();
+  t.teardown(() => Promise.all([failing.close(), up.close()]));
+  const gw = await startGateway(
+    (port) => ({
+      ...(testConfig(
+        port,
+        [{ name: 's', instances: [{ url: failing.url }, { url: up.url }], retry: { attempts: 1, on: [503] }, outlierDetection: { enabled: false } }],
+        [{ id: 'r', path: '/r/*', service: 's', stripPrefix: true }],
+        { workers: 1 },
+      ) as object),
+      telemetry: { tracing: { enabled: true, sampleRatio: 1, endpoint: collector.endpoint, flushIntervalMs: 50 } },
+    }),
+  );
+  t.teardown(() => gw.stop('SIGKILL'));
+  const res = await request(`${gw.url}/r/retry-me`);
+  t.equal(res.statusCode, 200, 'the retry succeeded');
+  await res.body.dump();
+  const traceId = res.headers['x-trace-id'] as string;
+  await waitFor(() => spansOf(collector.spans, traceId).length === 3, 10_000);
+  const spans = spansOf(collector.spans, traceId);
+  const server = spans.find((s) => kind(s) === 'server')!;
+  const clients = spans.filter((s) => kind(s) === 'client');
+  t.equal(clients.length, 2, 'one client span per try');
+  for (const c of clients) t.equal(c.parentSpanId, server.spanId, 'every try is a child of the server span');
+  const first = clients.find((c) => c.tags.get('server.port') === failing.port)!;
+  const second = clients.find((c) => c.tags.get('server.port') === up.port)!;
+  t.equal(first.tags.get('http.response.status_code'), 503);
+  t.equal(second.tags.get('http.request.resend_count'), 1, 'the second try is marked as a resend');
+  t.equal(failing.seen[0]!.headers.traceparent, `00-${traceId}-${first.spanId}-01`, 'first instance: parent = first try');
+  t.equal(up.seen[0]!.headers.traceparent, `00-${traceId}-${second.spanId}-01`, 'second instance: parent = second try');
+  t.equal(server.tags.get('http.response.status_code'), 200);
+});
+
 t.test("a caller's traceparent (or uber-trace-id) is continued and replaced upstream", async (t) => {
   const collector = await startJaegerCollector();
   t.teardown(() => collector.close());
