@@ -10,8 +10,8 @@
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { UsageError, formatProblem, loadEnvFiles } from './common/index.js';
+
+import { UsageError, formatProblem, loadEnvFiles, parseCommandLine } from './common/index.js';
 import { stateFiles } from './common/api-keys/index.js';
 import { runKeys } from './commands/keys.js';
 import { loadConfig } from './control/config/index.js';
@@ -67,21 +67,11 @@ interface Invocation {
 }
 
 function parse(argv: string[]): Invocation {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        config: { type: 'string' },
-        env: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseCommandLine(argv, {
+    config: { type: 'string' },
+    env: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   const [command = 'start', ...extra] = parsed.positionals;
   if (!(command in HELP) || command === 'main') {
     if (command === 'help') return { command: 'main', help: true, config: undefined, env: undefined };

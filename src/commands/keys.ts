@@ -6,8 +6,8 @@
  * `auth.apiKeys.refreshMs` (default 1 s): no reload or restart needed.
  */
 import { userInfo } from 'node:os';
-import { parseArgs } from 'node:util';
-import { UsageError } from '../common/index.js';
+
+import { UsageError, parseCommandLine } from '../common/index.js';
 import { parseLimit } from '../common/rate-limit/index.js';
 import {
   FileKeyRepository,
@@ -58,27 +58,17 @@ const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000
 
 /** Run `gateway keys ...`; resolves with the exit code (usage errors throw UsageError). */
 export async function runKeys(argv: string[], io: KeysIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        owner: { type: 'string' },
-        roles: { type: 'string' },
-        scopes: { type: 'string' },
-        expires: { type: 'string' },
-        'rate-limit': { type: 'string' },
-        json: { type: 'boolean' },
-        env: { type: 'string' },
-        file: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseCommandLine(argv, {
+    owner: { type: 'string' },
+    roles: { type: 'string' },
+    scopes: { type: 'string' },
+    expires: { type: 'string' },
+    'rate-limit': { type: 'string' },
+    json: { type: 'boolean' },
+    env: { type: 'string' },
+    file: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   const v = parsed.values;
   const [sub, ...rest] = parsed.positionals;
   if (v.help === true || sub === undefined || sub === 'help') {

@@ -4,8 +4,8 @@
  * Exit codes: 0 printed; 1 trace not found, unknown service, Jaeger unreachable or
  * answering garbage (the message names the URL); 2 usage (bad trace id, bad option).
  */
-import { parseArgs } from 'node:util';
-import { GatewayError, UsageError, loadEnvFiles } from '../common/index.js';
+
+import { GatewayError, UsageError, loadEnvFiles, parseCommandLine } from '../common/index.js';
 import { JaegerQueryClient } from './jaeger-query-client.js';
 import { renderTrace, renderTraceList } from './trace-tree.js';
 
@@ -64,23 +64,13 @@ function queryUrl(flag: string | undefined, env: NodeJS.ProcessEnv): string {
 
 /** Run `gateway trace` or `gateway traces` with the arguments after the command name. */
 export async function runTraceCommand(command: 'trace' | 'traces', argv: string[], io: TraceIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        jaeger: { type: 'string' },
-        env: { type: 'string' },
-        service: { type: 'string' },
-        limit: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseCommandLine(argv, {
+    jaeger: { type: 'string' },
+    env: { type: 'string' },
+    service: { type: 'string' },
+    limit: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   const v = parsed.values;
   if (v.help === true) {
     io.out(TRACE_HELP[command]);
