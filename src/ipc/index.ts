@@ -5,3 +5,4 @@ export { parsePattern, type ParsedPattern, type PatternSegment } from './route-p
 export * from './resilience-config.js';
 export * from './security-config.js';
 export * from './auth-config.js';
+export { IpcCalls } from './ipc-calls.js';

@@ -63,3 +63,28 @@ export interface HealthCheckConfig {
   /** Statuses that count as healthy, e.g. [200, 204] or ranges "200-399". */
   readonly expectedStatuses: readonly (number | string)[];
 }
+
+/*
+ * Breaker arithmetic shared by the workers (local decisions) and the primary (node-wide
+ * authority), so both sides always agree on caps, durations, panic and state names.
+ */
+
+/** How many of `total` instances may be ejected at once: `percent` of them, but at least one. */
+export function ejectionCap(total: number, percent: number): number {
+  return Math.max(1, Math.floor((total * percent) / 100));
+}
+
+/** Duration of the next ejection of an instance ejected `ejections` times before. */
+export function ejectionMs(config: OutlierConfig, ejections: number): number {
+  return Math.min(config.maxEjectionMs, config.baseEjectionMs * (ejections + 1));
+}
+
+/** True when `available` of `total` instances is below the panic threshold (0 = never). */
+export function inPanic(available: number, total: number, thresholdPercent: number): boolean {
+  return thresholdPercent > 0 && available * 100 < thresholdPercent * total;
+}
+
+/** The breaker state of an instance ejected until `ejectedUntil` (0 = not ejected). */
+export function breakerState(ejectedUntil: number, now: number): 'closed' | 'open' | 'half-open' {
+  return ejectedUntil === 0 ? 'closed' : now < ejectedUntil ? 'open' : 'half-open';
+}

@@ -5,7 +5,7 @@
  * snapshot they got. Requests in flight when the thread dies fail; callers retry.
  */
 import { Worker } from 'node:worker_threads';
-import { PROTOCOL_VERSION, isProtocolMessage, type ConfigAnswer, type FromControl, type HealthTarget, type ToControl } from '../ipc/index.js';
+import { IpcCalls, PROTOCOL_VERSION, isProtocolMessage, type ConfigAnswer, type FromControl, type HealthTarget, type ToControl } from '../ipc/index.js';
 import type { Logger } from '../telemetry/index.js';
 
 /** Options of a ControlHost. */
@@ -35,8 +35,8 @@ export class ControlHost {
   #startedAt = 0;
   #stopped = false;
   #restartTimer: NodeJS.Timeout | null = null;
-  #metricsId = 1;
-  readonly #metricsWaiting = new Map<number, (m: unknown[] | null) => void>();
+  /** Metrics collections in flight (answered by `control-metrics` messages). */
+  readonly #metricsCalls = new IpcCalls<unknown[]>(1_000);
   /** Last health-check targets, re-sent to a restarted thread. */
   #targets: ToControl | null = null;
   /** How many times the thread was restarted after dying (for logs and tests). */
@@ -72,21 +72,12 @@ export class ControlHost {
     });
   }
 
-  /** The thread's metrics (prom-client JSON), or null when it does not answer in time. */
-  metrics(timeoutMs = 1_000): Promise<unknown[] | null> {
-    const thread = this.#thread;
-    if (thread === null) return Promise.resolve(null);
-    const id = this.#metricsId++;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#metricsWaiting.delete(id);
-        resolve(null);
-      }, timeoutMs);
-      this.#metricsWaiting.set(id, (m) => {
-        clearTimeout(timer);
-        resolve(m);
-      });
-      thread.postMessage({ v: PROTOCOL_VERSION, type: 'metrics-collect', id } satisfies ToControl);
+  /** The thread's metrics (prom-client JSON), or null when it does not answer within 1 s. */
+  metrics(): Promise<unknown[] | null> {
+    return this.#metricsCalls.call((id) => {
+      if (this.#thread === null) return false;
+      this.#thread.postMessage({ v: PROTOCOL_VERSION, type: 'metrics-collect', id } satisfies ToControl);
+      return true;
     });
   }
 
@@ -117,9 +108,7 @@ export class ControlHost {
         return;
       }
       if (msg.type === 'control-metrics') {
-        const done = this.#metricsWaiting.get(msg.id);
-        this.#metricsWaiting.delete(msg.id);
-        done?.(Array.isArray(msg.metrics) ? msg.metrics : null);
+        this.#metricsCalls.settle(msg.id, Array.isArray(msg.metrics) ? msg.metrics : null);
         return;
       }
       const version = msg.type === 'config-loaded' ? msg.snapshot.version : msg.version;

@@ -8,7 +8,17 @@
  * collected protects the others within one IPC hop (well under the issue's 1 s).
  */
 import type { Worker } from 'node:cluster';
-import { PROTOCOL_VERSION, type ConfigSnapshot, type EndpointState, type OutlierConfig, type ToWorker } from '../ipc/index.js';
+import {
+  PROTOCOL_VERSION,
+  breakerState,
+  ejectionCap,
+  ejectionMs,
+  inPanic,
+  type ConfigSnapshot,
+  type EndpointState,
+  type OutlierConfig,
+  type ToWorker,
+} from '../ipc/index.js';
 import type { Logger } from '../telemetry/index.js';
 import { sendToWorker } from './send-to-worker.js';
 
@@ -93,11 +103,11 @@ export class EndpointStateHub {
       const halfOpen = entry.ejectedUntil !== 0;
       const od = info.outlier;
       const ejected = info.urls.filter((u) => (this.#entries.get(keyOf(service, u))?.ejectedUntil ?? 0) !== 0).length;
-      const cap = Math.max(1, Math.floor((info.urls.length * od.maxEjectionPercent) / 100));
+      const cap = ejectionCap(info.urls.length, od.maxEjectionPercent);
       if (halfOpen || ejected < cap) {
         // Ejections long past are forgotten, so a one-off incident does not haunt an instance.
         if (entry.lastEjectedUntil !== 0 && now - entry.lastEjectedUntil > od.maxEjectionMs) entry.ejections = 0;
-        entry.ejectedUntil = now + Math.min(od.maxEjectionMs, od.baseEjectionMs * (entry.ejections + 1));
+        entry.ejectedUntil = now + ejectionMs(od, entry.ejections);
         entry.ejections++;
         entry.lastEjectedUntil = entry.ejectedUntil;
         this.#opts.logger.warn(
@@ -138,10 +148,10 @@ export class EndpointStateHub {
       const counts: Record<string, number> = { available: 0, ejected: 0, half_open: 0, unhealthy: 0 };
       for (const url of info.urls) {
         const e = this.#entries.get(keyOf(name, url));
-        const until = e?.ejectedUntil ?? 0;
+        const state = breakerState(e?.ejectedUntil ?? 0, now);
         if (e !== undefined && !e.healthy) counts.unhealthy!++;
-        else if (until !== 0 && now < until) counts.ejected!++;
-        else if (until !== 0) counts.half_open!++;
+        else if (state === 'open') counts.ejected!++;
+        else if (state === 'half-open') counts.half_open!++;
         else counts.available!++;
       }
       for (const state in counts) out.push({ service: name, state, count: counts[state]! });
@@ -157,7 +167,7 @@ export class EndpointStateHub {
       const instances = info.urls.map((url) => {
         const e = this.#entries.get(keyOf(name, url));
         const ejectedUntil = e?.ejectedUntil ?? 0;
-        const breaker = ejectedUntil === 0 ? 'closed' : now < ejectedUntil ? 'open' : 'half-open';
+        const breaker = breakerState(ejectedUntil, now);
         const healthy = e?.healthy ?? true;
         if (healthy && breaker !== 'open') available++;
         return {
@@ -170,7 +180,7 @@ export class EndpointStateHub {
         };
       });
       const threshold = info.outlier.panicThresholdPercent;
-      return { name, available, total: info.urls.length, panic: threshold > 0 && available * 100 < threshold * info.urls.length, instances };
+      return { name, available, total: info.urls.length, panic: inPanic(available, info.urls.length, threshold), instances };
     });
   }
 

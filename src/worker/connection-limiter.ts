@@ -42,9 +42,4 @@ export class ConnectionLimiter {
     });
     return true;
   }
-
-  /** Open connections counted for `address` (tests, logs). */
-  openFor(address: string): number {
-    return this.#open.get(address) ?? 0;
-  }
 }

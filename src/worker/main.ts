@@ -5,7 +5,7 @@
  */
 import { PROTOCOL_VERSION, deepFreeze, isProtocolMessage, type ConfigSnapshot, type EndpointState, type FromWorker, type ToWorker } from '../ipc/index.js';
 import { Agent } from 'undici';
-import { IpcCalls } from './ipc-calls.js';
+import { IpcCalls } from '../ipc/index.js';
 import { stateFiles } from '../common/api-keys/index.js';
 import {
   AuditFileSink,

@@ -3,7 +3,7 @@
  * wait for its answer.
  */
 import { PROTOCOL_VERSION, type FromWorker, type MetricsResponseMessage } from '../ipc/index.js';
-import { IpcCalls } from './ipc-calls.js';
+import { IpcCalls } from '../ipc/index.js';
 
 /** Result of a scrape. */
 export interface Scrape {

@@ -111,11 +111,6 @@ export class RequestTrace {
     this.traceId = span.spanContext().traceId;
   }
 
-  /** Whether the spans are recorded (sampled). */
-  get sampled(): boolean {
-    return this.#span.isRecording();
-  }
-
   /** Start the span of the next upstream try (first try, then each retry). */
   startTry(t: TryStart): UpstreamTry {
     const resend = this.#tries++;

@@ -29,9 +29,6 @@ const UBER_ID = /^[0-9a-f]{1,32}$/i;
 const UBER_SPAN = /^[0-9a-f]{1,16}$/i;
 const UBER_FLAGS = /^[0-9a-f]{1,2}$/i;
 
-/** Request header names the gateway reads (lower case, as node:http gives them). */
-export const TRACE_HEADERS = ['traceparent', 'tracestate', 'uber-trace-id'] as const;
-
 /** Parse a `traceparent` value; null when it is missing or invalid. */
 export function parseTraceparent(value: string | undefined): SpanContext | null {
   if (value === undefined || value.length < 55) return null;

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { RateLimitConfig, RateLimitVerdict } from '../../ipc/index.js';
+import { breakerState, type RateLimitConfig, type RateLimitVerdict } from '../../ipc/index.js';
 import {
   AuthError,
   BadRequestError,
@@ -30,7 +30,7 @@ import { BodyLimit } from './body-limit.js';
 import { hostnameOf } from './client-host.js';
 import { answerPreflight } from './preflight.js';
 import { requestIdFor } from './request-id.js';
-import { renderRewrite, type RouteTable, type RouteTarget } from './route-table.js';
+import { isIdentityKey, renderRewrite, type RouteTable, type RouteTarget, type ScopedLimit } from './route-table.js';
 import { sendError, sendJson } from './send-error.js';
 import { TrustedProxies } from './trusted-proxies.js';
 
@@ -50,6 +50,7 @@ interface LogFields {
   tries: number;
 }
 
+const NO_LIMITS: readonly ScopedLimit[] = [];
 const NO_ROUTE: LogFields = { route: null, upstream: null, service: null, tries: 0 };
 // RFC 9110 §9.2.2: repeating these has the same effect as sending them once.
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -75,8 +76,6 @@ interface Matched {
   rl: { limits: RateLimitConfig[]; verdicts: RateLimitVerdict[] } | null;
 }
 
-/** Limits keyed by who the caller is: charged after authentication. */
-const isIdentityKey = (key: string) => key === 'api-key' || key === 'subject';
 
 /** Report a breaker event of `url` (an instance of `service`) to the primary. */
 export type OutlierReport = (service: string, url: string, event: 'eject' | 'recover') => void;
@@ -93,6 +92,8 @@ export class GatewayHandler {
   #trusted: TrustedProxies;
   /** Peers allowed to read /metrics and /status. */
   #admin: TrustedProxies;
+  /** Callers whose sampled flag is followed: trusted proxies and loopback. */
+  #traceTrusted: TrustedProxies;
   #via: string;
   #auth: AuthPolicy | null;
   #draining = false;
@@ -133,6 +134,7 @@ export class GatewayHandler {
     this.#auth = opts.auth ?? null;
     this.#trusted = new TrustedProxies(table.snapshot.server.trustedProxies);
     this.#admin = new TrustedProxies(table.snapshot.server.adminAllow);
+    this.#traceTrusted = traceTrustOf(table);
     this.#via = `1.1 ${table.snapshot.server.viaName}`;
     this.#logger = opts.logger;
     this.#accessLog = opts.accessLog;
@@ -172,6 +174,7 @@ export class GatewayHandler {
     this.#auth = auth;
     this.#trusted = new TrustedProxies(table.snapshot.server.trustedProxies);
     this.#admin = new TrustedProxies(table.snapshot.server.adminAllow);
+    this.#traceTrusted = traceTrustOf(table);
     this.#via = `1.1 ${table.snapshot.server.viaName}`;
     this.#table = table;
   }
@@ -187,10 +190,7 @@ export class GatewayHandler {
     const requestId = requestIdFor(req.headers['x-request-id']);
     if (this.#draining) res.shouldKeepAlive = false;
     this.#metrics.inFlight++;
-    if (this.#tracer !== null) {
-      const peer = req.socket.remoteAddress;
-      this.#tracer.start(req, res, this.#trusted.has(peer) || isLoopback(peer));
-    }
+    this.#tracer?.start(req, res, this.#traceTrusted.has(req.socket.remoteAddress));
     this.#routingPath = null;
     try {
       this.#route(req, res, requestId, started);
@@ -235,8 +235,7 @@ export class GatewayHandler {
     const fields: LogFields = { route: route.id, upstream: null, service: service.name, tries: 0 };
     const tooLarge = policy.limitError(req, url);
     if (tooLarge !== null) {
-      const secure = policy.headers.usesHttps && this.#isHttps(req);
-      return this.#fail(req, res, requestId, started, tooLarge, fields, policy.headers.record(req.headers.origin, secure, null), path);
+      return this.#fail(req, res, requestId, started, tooLarge, fields, policy.headers.record(req.headers.origin, policy.headers.usesHttps && this.#isHttps(req), null), path);
     }
     const ctx: Matched = { req, res, requestId, started, target, q, path, found, fields, identity: null, raw: null, rl: null };
     const auth = this.#auth;
@@ -246,8 +245,7 @@ export class GatewayHandler {
     }
     // Limits keyed by address or header come first, so failed authentications are limited
     // too (credential guessing, floods of tokens that are expensive to verify).
-    const pre = found.store.limits.filter((s) => !isIdentityKey(s.limit.key));
-    this.#charge(ctx, pre, () => (auth === null ? this.#afterAuth(ctx) : this.#authenticate(ctx, auth)));
+    this.#charge(ctx, found.store.preAuth, () => (auth === null ? this.#afterAuth(ctx) : this.#authenticate(ctx, auth)));
   }
 
   /** Auth, then the identity-keyed limits (they need to know who calls); see policies/auth. */
@@ -280,25 +278,29 @@ export class GatewayHandler {
 
   /** The identity-keyed limits (an API key's own limit replaces the route's), then forward. */
   #afterAuth(ctx: Matched): void {
-    const { route, limits: scoped } = ctx.found.store;
     const identity = ctx.identity;
-    let post: { limit: RateLimitConfig; bucket: string }[] | null = null;
-    if (identity !== null) {
-      const routeLimits = effectiveLimits(route.rateLimits, identity);
-      for (let i = 0; i < routeLimits.length; i++) {
-        if (isIdentityKey(routeLimits[i]!.key)) (post ??= []).push({ limit: routeLimits[i]!, bucket: `${route.id}#${i}` });
-      }
-      for (let i = route.rateLimits.length; i < scoped.length; i++) if (isIdentityKey(scoped[i]!.limit.key)) (post ??= []).push(scoped[i]!);
-    }
-    if (post === null) this.#forward(ctx, this.#limitHeaders(ctx, null));
+    const post = identity === null ? NO_LIMITS : identity.rateLimit == null ? ctx.found.store.postAuth : this.#withOwnLimit(ctx, identity);
+    if (post.length === 0) this.#forward(ctx, this.#limitHeaders(ctx, null));
     else this.#charge(ctx, post, () => this.#forward(ctx, this.#limitHeaders(ctx, null)));
+  }
+
+  /** Identity-keyed limits for a key with a limit of its own (replacing or joining the route's `api-key` limits). */
+  #withOwnLimit(ctx: Matched, identity: Identity): ScopedLimit[] {
+    const { route, limits: scoped } = ctx.found.store;
+    const post: ScopedLimit[] = [];
+    const routeLimits = effectiveLimits(route.rateLimits, identity);
+    for (let i = 0; i < routeLimits.length; i++) {
+      if (isIdentityKey(routeLimits[i]!.key)) post.push({ limit: routeLimits[i]!, bucket: `${route.id}#${i}` });
+    }
+    for (let i = route.rateLimits.length; i < scoped.length; i++) if (isIdentityKey(scoped[i]!.limit.key)) post.push(scoped[i]!);
+    return post;
   }
 
   /**
    * Charge `scoped` limits (one IPC round trip to the primary, all or nothing), then
    * `next()`; a refusal answers 429. Verdicts accumulate on `ctx` for the headers.
    */
-  #charge(ctx: Matched, scoped: readonly { limit: RateLimitConfig; bucket: string }[], next: () => void): void {
+  #charge(ctx: Matched, scoped: readonly ScopedLimit[], next: () => void): void {
     if (scoped.length === 0) return next();
     const { req, res, requestId, started, path, fields } = ctx;
     const route = ctx.found.store.route;
@@ -422,9 +424,7 @@ export class GatewayHandler {
     // the TCP peer decides, never a forwarded header a client could write.
     // Behind a trusted proxy (nginx on the same host) the proxy is the peer of every client:
     // judge the client it speaks for instead.
-    const peer = req.socket.remoteAddress;
-    const who = this.#trusted.has(peer) ? clientAddress(req, this.#trusted) : peer;
-    if ((sub === '/metrics' || sub === '/status') && !this.#admin.has(who)) {
+    if ((sub === '/metrics' || sub === '/status') && !this.#admin.has(clientAddress(req, this.#trusted))) {
       throw new AdminForbiddenError(sub);
     }
     if (sub === '/status') {
@@ -497,7 +497,7 @@ export class GatewayHandler {
         endpoints: s.endpoints.map((e) => ({
           url: e.url,
           active: e.active,
-          breaker: e.outlier.ejectedUntil === 0 ? 'closed' : now < e.outlier.ejectedUntil ? 'open' : 'half-open',
+          breaker: breakerState(e.outlier.ejectedUntil, now),
           healthy: e.outlier.healthy,
         })),
       })),
@@ -548,10 +548,9 @@ export class GatewayHandler {
   }
 }
 
-/** True for 127.0.0.0/8 and ::1 (also IPv4-mapped): a caller on this host. */
-function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+/** Trusted proxies plus loopback: callers whose sampling decision the tracer follows. */
+function traceTrustOf(table: RouteTable): TrustedProxies {
+  return new TrustedProxies([...table.snapshot.server.trustedProxies, '127.0.0.0/8', '::1/128']);
 }
 
 /** Number of Host fields (RFC 9112 §3.2: more than one is a 400). */

@@ -22,7 +22,14 @@ export interface RouteTarget {
   readonly policy: RoutePolicy;
   /** The route's limits, then its service's, with the bucket-key prefix of each. */
   readonly limits: readonly ScopedLimit[];
+  /** Of `limits`, those keyed by address or header: charged before authentication. */
+  readonly preAuth: readonly ScopedLimit[];
+  /** Of `limits`, those keyed by API key or subject: charged after it. */
+  readonly postAuth: readonly ScopedLimit[];
 }
+
+/** Limits keyed by who the caller is (they need the identity, so they follow auth). */
+export const isIdentityKey = (key: string): boolean => key === 'api-key' || key === 'subject';
 
 /** A rate limit and the bucket family it charges (route-scoped or service-scoped). */
 export interface ScopedLimit {
@@ -92,7 +99,9 @@ export class RouteTable {
           })),
         ];
         const rewrite = route.rewrite === null ? null : compileRewrite(route.rewrite);
-        router.add(route, { route, service, rewrite, limits, policy: new RoutePolicy(route, snapshot.server) });
+        const preAuth = limits.filter((l) => !isIdentityKey(l.limit.key));
+        const postAuth = limits.filter((l) => isIdentityKey(l.limit.key));
+        router.add(route, { route, service, rewrite, limits, preAuth, postAuth, policy: new RoutePolicy(route, snapshot.server) });
       }
       this.router = router;
       this.services = services;

@@ -5,7 +5,7 @@
  * must not turn into an outage.
  */
 import { PROTOCOL_VERSION, type FromWorker, type RateLimitCheck, type RateLimitVerdict } from '../../ipc/index.js';
-import { IpcCalls } from '../ipc-calls.js';
+import { IpcCalls } from '../../ipc/index.js';
 
 /** Verdicts for a request, or null when the primary could not be asked in time. */
 export type RateLimitAsk = (checks: RateLimitCheck[]) => Promise<RateLimitVerdict[] | null>;

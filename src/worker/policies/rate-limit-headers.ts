@@ -23,7 +23,7 @@ export function windowSeconds(l: RateLimitConfig): number {
 export function rateLimitHeaders(
   limits: readonly RateLimitConfig[],
   verdicts: readonly RateLimitVerdict[],
-  mode: 'both' | 'ietf' | 'legacy' | 'none' = 'both',
+  mode: 'both' | 'ietf' | 'legacy' | 'none',
 ): Record<string, string> {
   // Report the limit that refused (if any), else the one with the fewest tokens left.
   let tightest = 0;

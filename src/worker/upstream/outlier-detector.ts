@@ -20,7 +20,7 @@
  * reported to the primary, which keeps the node-wide state (and the ejection count) and
  * pushes it to every worker, so one worker's evidence protects the others.
  */
-import type { OutlierConfig } from '../../ipc/index.js';
+import { ejectionCap, ejectionMs, inPanic, type OutlierConfig } from '../../ipc/index.js';
 
 /** What one try to an instance proved. */
 export type TryResult = 'success' | '5xx' | 'gateway-failure';
@@ -84,7 +84,7 @@ export class OutlierDetector {
     let available = 0;
     const enabled = this.#config.enabled;
     for (const s of this.#states) if (s.healthy && (!enabled || s.ejectedUntil === 0 || now >= s.ejectedUntil)) available++;
-    return available * 100 < threshold * this.#states.length;
+    return inPanic(available, this.#states.length, threshold);
   }
 
   /** A try is being sent to the instance; in half-open it becomes the probe (→ true). */
@@ -134,20 +134,14 @@ export class OutlierDetector {
     return tripped && this.#eject(s, now, false) ? 'eject' : null;
   }
 
-  /** Duration of the next ejection of an instance ejected `ejections` times before. */
-  ejectionMs(ejections: number): number {
-    return Math.min(this.#config.maxEjectionMs, this.#config.baseEjectionMs * (ejections + 1));
-  }
-
   #eject(s: OutlierState, now: number, reEject: boolean): boolean {
     // A half-open instance is counted as ejected already, so re-ejecting it never trips the cap.
     if (!reEject) {
       let ejected = 0;
       for (const o of this.#states) if (o.ejectedUntil !== 0) ejected++;
-      const cap = Math.max(1, Math.floor((this.#states.length * this.#config.maxEjectionPercent) / 100));
-      if (ejected >= cap) return false;
+      if (ejected >= ejectionCap(this.#states.length, this.#config.maxEjectionPercent)) return false;
     }
-    s.ejectedUntil = now + this.ejectionMs(s.ejections);
+    s.ejectedUntil = now + ejectionMs(this.#config, s.ejections);
     s.ejections++;
     this.#reset(s);
     return true;

@@ -33,7 +33,7 @@ import { retryConditionOf, upstreamError } from './upstream-error.js';
 import { UpstreamTry } from './upstream-try.js';
 import type { TryResult } from './outlier-detector.js';
 import type { ResponseHeaderHook } from './forward-headers.js';
-import type { RequestTrace } from '../../telemetry/index.js';
+import { statusClass, type RequestTrace } from '../../telemetry/index.js';
 import type { UpstreamEndpoint, UpstreamService } from './upstream-service.js';
 
 /** How the request ended, for the access log. */
@@ -290,7 +290,7 @@ export class UpstreamCall {
     if (t.probe && !t.recorded) this.opts.service.detector.probeAbandoned(t.endpoint.outlier);
     if (this.#slotOwner === t) this.#releaseSlot();
     t.span?.end(status, errorCode);
-    this.opts.hooks.tryDone(this.opts.service, errorCode ?? statusClassOf(status), seconds);
+    this.opts.hooks.tryDone(this.opts.service, errorCode ?? statusClass(status), seconds);
   }
 
   #retryOn(condition: RetryCondition): boolean {
@@ -389,9 +389,4 @@ export class UpstreamCall {
     if (this.#queued) this.req.socket.off('close', this.#onClose);
     this.opts.done({ status, bytes: this.#bytes, errorCode });
   }
-}
-
-const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
-function statusClassOf(status: number): string {
-  return CLASSES[Math.floor(status / 100) - 1] ?? `${Math.floor(status / 100)}xx`;
 }

@@ -51,11 +51,6 @@ export class AuthRuntime {
     );
   }
 
-  /** The audit log (also used for other worker events). */
-  get audit(): AuditLog {
-    return this.#opts.audit;
-  }
-
   /** Build the policy for `snapshot` (loads the API key file first when keys are used). */
   async prepare(snapshot: ConfigSnapshot): Promise<AuthPolicy | null> {
     const auth = snapshot.auth;

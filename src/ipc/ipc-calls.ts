@@ -1,5 +1,6 @@
 /**
- * Request/response over the worker's IPC channel: ids keep concurrent calls apart, and
+ * Request/response over an IPC channel (worker ↔ primary, primary ↔ control thread): ids keep
+ * concurrent calls apart, and
  * a call that gets no answer within the timeout settles as null instead of hanging.
  */
 
