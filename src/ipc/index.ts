@@ -6,3 +6,4 @@ export * from './resilience-config.js';
 export * from './security-config.js';
 export * from './auth-config.js';
 export { IpcCalls } from './ipc-calls.js';
+export * from './header-names.js';

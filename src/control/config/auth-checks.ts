@@ -28,7 +28,7 @@ import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pepperProblem, PEPPER_ENV } from '../../common/api-keys/index.js';
-import type { AuthConfig, ConfigSnapshot, JwtAlgorithm, RouteAuthConfig } from '../../ipc/index.js';
+import { CLIENT_IP_HEADERS, FORWARDING_HEADERS, HOP_BY_HOP_HEADERS, cgiName, type AuthConfig, type ConfigSnapshot, type JwtAlgorithm, type RouteAuthConfig } from '../../ipc/index.js';
 import { isIP } from 'node:net';
 import type { EnvVars } from './interpolate.js';
 import type { KeyPath, Report } from './loader.js';
@@ -67,18 +67,19 @@ export type ResolvedKeys = Map<number, Record<string, unknown>[]>;
 
 // Hop-by-hop, framing/host, client-address/forwarding and credential headers: the gateway
 // or the client owns them, so they are never identity headers or the API key header.
+// The first three lists are the ones the data plane strips (ipc/header-names.ts).
 const RESERVED_HEADERS = new Set([
-  'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade',
-  'content-length', 'host',
-  'forwarded', 'x-real-ip', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip', 'via', 'x-request-id',
-  'authorization', 'cookie',
+  ...HOP_BY_HOP_HEADERS,
+  ...FORWARDING_HEADERS,
+  ...CLIENT_IP_HEADERS,
+  'content-length',
+  'authorization',
+  'cookie',
 ]);
 const RESERVED_PREFIXES = ['proxy-', 'x-forwarded-'];
 
-/** A header name as compared here and stripped at runtime: lower case, `_` read as `-`. */
-const headerKey = (name: string): string => name.toLowerCase().replace(/_/g, '-');
 const reservedHeader = (name: string): boolean => {
-  const k = headerKey(name);
+  const k = cgiName(name);
   return RESERVED_HEADERS.has(k) || RESERVED_PREFIXES.some((p) => k.startsWith(p));
 };
 const MIN_SECRET: Record<string, number> = { HS256: 32, HS384: 48, HS512: 64 };
@@ -107,12 +108,12 @@ export async function checkAuth(doc: RawAuthDocument, ctx: { env: EnvVars; confi
       else if (reservedHeader(auth.apiKeys.header)) report(['auth', 'apiKeys', 'header'], `"${auth.apiKeys.header}" is a hop-by-hop, framing, forwarding or credential header; pick another name`);
     }
     const seen = new Map<string, string>();
-    if (auth.apiKeys !== undefined) seen.set(headerKey(auth.apiKeys.header), 'apiKeys.header');
+    if (auth.apiKeys !== undefined) seen.set(cgiName(auth.apiKeys.header), 'apiKeys.header');
     for (const [field, name] of Object.entries(auth.identityHeaders)) {
       if (reservedHeader(name)) report(['auth', 'identityHeaders', field], `"${name}" is a header the gateway or the client owns (hop-by-hop, framing, forwarding or credential); pick another name`);
-      const other = seen.get(headerKey(name));
+      const other = seen.get(cgiName(name));
       if (other !== undefined) report(['auth', 'identityHeaders', field], `"${name}" is the same header as ${other.startsWith('apiKeys') ? other : `identityHeaders.${other}`} (names compare case-insensitively, "_" as "-")`);
-      seen.set(headerKey(name), field);
+      seen.set(cgiName(name), field);
     }
   }
   const issuers = new Map((auth?.jwt ?? []).map((p) => [`jwt:${p.name}`, p.issuer]));

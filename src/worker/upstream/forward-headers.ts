@@ -8,26 +8,11 @@
  * Headers travel as flat `[name, value, ...]` arrays so duplicates and order survive.
  */
 import { unmapIPv4 } from '../../common/index.js';
+import { CLIENT_IP_HEADERS, FORWARDING_HEADERS, HOP_BY_HOP_HEADERS } from '../../ipc/index.js';
 
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  // Node already answered `100 Continue` to the client; undici refuses to send it on.
-  'expect',
-]);
-
-// Rewritten by the gateway on the way up, never copied from the client.
-const FORWARDING = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'via', 'x-request-id']);
-// Other "client IP" headers upstreams are known to trust: passed on from trusted proxies
-// only, so a client cannot claim an address through a header the gateway does not set.
-const CLIENT_IP = new Set(['x-real-ip', 'true-client-ip', 'cf-connecting-ip', 'x-client-ip', 'x-cluster-client-ip']);
+const HOP_BY_HOP = HOP_BY_HOP_HEADERS;
+const FORWARDING = FORWARDING_HEADERS;
+const CLIENT_IP = CLIENT_IP_HEADERS;
 
 /** What the gateway knows about the client connection. */
 export interface ForwardContext {

@@ -51,6 +51,7 @@ export class AuthPolicy {
   readonly #audit: AuditLog;
   readonly #decisions: HotCounter;
   readonly #headers: IdentityHeaders;
+  readonly #plans: WeakMap<RouteConfig, { providers: readonly JwtProvider[]; keys: AuthConfig['apiKeys'] | null }>;
   readonly #maxTokenBytes: number;
 
   constructor(config: AuthConfig, deps: { providers: ReadonlyMap<string, JwtProvider>; keys: ApiKeyIndex | null; audit: AuditLog; decisions: HotCounter }) {
@@ -59,6 +60,7 @@ export class AuthPolicy {
     this.#keys = config.apiKeys === null ? null : deps.keys;
     this.#audit = deps.audit;
     this.#decisions = deps.decisions;
+    this.#plans = new WeakMap();
     this.#headers = new IdentityHeaders(config.identityHeaders, config.apiKeys?.header ?? null);
     this.#maxTokenBytes = Math.max(0, ...config.jwt.map((p) => p.maxTokenBytes));
   }
@@ -75,11 +77,10 @@ export class AuthPolicy {
     const rules = route.auth;
     if (rules === null || rules === undefined) return { identity: null, target, q, raw: this.#headers.rewrite(req.rawHeaders, null, false) };
 
-    const jwtMethods = rules.methods.filter((m) => m.startsWith('jwt:'));
-    const keys = rules.methods.includes('api-key') ? this.#config.apiKeys : null;
+    const { providers, keys } = this.#plan(route);
     let credential: Credential | null;
     try {
-      credential = findCredential(req, query, { jwt: jwtMethods.length > 0, keys });
+      credential = findCredential(req, query, { jwt: providers.length > 0, keys });
     } catch (err) {
       return this.#refuse(route, facts, null, err as CredentialRejected);
     }
@@ -107,7 +108,7 @@ export class AuthPolicy {
     }
     let provider: JwtProvider;
     try {
-      provider = this.#pickProvider(credential.value, jwtMethods);
+      provider = this.#pickProvider(credential.value, providers);
     } catch (err) {
       return this.#refuse(route, facts, credential, err);
     }
@@ -117,9 +118,22 @@ export class AuthPolicy {
     return provider.verify(credential.value).then(done, (err: unknown) => this.#refuse(route, facts, credential, err, provider.method));
   }
 
+  /** A route's JWT providers and API-key settings, worked out once per route (the policy lives per snapshot). */
+  #plan(route: RouteConfig): { providers: readonly JwtProvider[]; keys: AuthConfig['apiKeys'] | null } {
+    let plan = this.#plans.get(route);
+    if (plan === undefined) {
+      const methods = route.auth?.methods ?? [];
+      plan = {
+        providers: methods.filter((m) => m.startsWith('jwt:')).map((m) => this.#providers.get(m.slice(4))!),
+        keys: methods.includes('api-key') ? this.#config.apiKeys : null,
+      };
+      this.#plans.set(route, plan);
+    }
+    return plan;
+  }
+
   /** The provider for a token: the only one, or the one whose issuer the token names. */
-  #pickProvider(token: string, methods: readonly string[]): JwtProvider {
-    const providers = methods.map((m) => this.#providers.get(m.slice(4))!);
+  #pickProvider(token: string, providers: readonly JwtProvider[]): JwtProvider {
     if (providers.length === 1) return providers[0]!;
     // Bounded before decoding: the payload is only base64-decoded and JSON-parsed here.
     if (token.length > this.#maxTokenBytes) throw new CredentialRejected(`token over ${this.#maxTokenBytes} bytes`, 'token too large');

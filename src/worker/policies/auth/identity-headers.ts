@@ -17,13 +17,9 @@
  * never as something that decodes to `admin`.
  */
 import { API_KEY_PREFIX } from '../../../common/api-keys/index.js';
-import type { IdentityHeadersConfig } from '../../../ipc/index.js';
+import { cgiName, type IdentityHeadersConfig } from '../../../ipc/index.js';
 import type { Identity } from './identity.js';
 
-/** A header name as CGI-style upstreams see it: lower case, `_` read as `-`. */
-export function cgiName(name: string): string {
-  return name.toLowerCase().replace(/_/g, '-');
-}
 
 /** Rewrites raw request headers for the upstream. */
 export class IdentityHeaders {

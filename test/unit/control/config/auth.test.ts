@@ -215,6 +215,11 @@ auth:
   t.match(text2, /auth\.apiKeys\.header: "Proxy-Authorization" is a hop-by-hop, framing, forwarding or credential header/);
   const r3 = await load(t, yaml.replace('keyId: x-real-ip', 'keyId: X-Auth-Key-Id'), PEPPER);
   t.match(brief(problemsOf(r3)).map((p) => `${p.path}: ${p.message}`).join('\n'), /auth\.identityHeaders\.keyId: "X-Auth-Key-Id" is the same header as apiKeys\.header/, 'the API key header and an identity header never coincide');
+  // Names the data plane strips (ipc/header-names.ts) can never be identity headers: they would vanish silently.
+  for (const owned of ['X-Cluster-Client-IP', 'Expect', 'Proxy-Connection']) {
+    const r4 = await load(t, yaml.replace('keyId: x-real-ip', `keyId: ${owned}`), PEPPER);
+    t.match(brief(problemsOf(r4)).map((p) => `${p.path}: ${p.message}`).join('\n'), new RegExp(`auth\\.identityHeaders\\.keyId: "${owned}" is a header the gateway or the client owns`), owned);
+  }
 });
 
 t.test('audiences must be a non-empty list or "any"; roles with "," are refused', async (t) => {
