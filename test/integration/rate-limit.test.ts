@@ -35,12 +35,12 @@ t.test('10/min across 2 workers allows exactly 10, not 10 per worker', async (t)
 
 // 200/s rather than 1000/s: CI runs test files two at a time on 2 cores (next to e.g. the
 // 1 GiB streaming test), where this test's own load generator was seen offering as little
-// as 580 req/s. The same test at 1000/s on an idle machine: 3 995 admitted, ceiling 4 004.
+// as 580 req/s. 1000/s is measured by `npm run bench` (bench/rate-limit-accuracy.mjs).
 t.test('200/s across 2 workers under overload stays within 5 % of burst + rate × time', async (t) => {
   const up = await startUpstream();
   t.teardown(() => up.close());
   const gw = await startGateway((port) =>
-    testConfig(port, [{ name: 's', instances: [{ url: up.url }] }], [{ id: 'r', path: '/r', service: 's', rateLimits: [{ requests: 200, per: 's', key: 'header:x-run' }] }]),
+    testConfig(port, [{ name: 's', instances: [{ url: up.url }] }], [{ id: 'r', path: '/r', service: 's', rateLimits: [{ requests: 200, per: 's', burst: 600, key: 'header:x-run' }] }]),
   );
   t.teardown(() => gw.stop('SIGKILL'));
   const agent = new Agent({ connections: 32 });
@@ -70,10 +70,11 @@ t.test('200/s across 2 workers under overload stays within 5 % of burst + rate �
   const started = Date.now();
   const { ok: allowed, no: refused } = await drive('measured', 3_000);
   const elapsed = (Date.now() - started) / 1000;
-  // Burst defaults to the rate (200): a full bucket at the start, then the refill. A burst
-  // of a second also absorbs momentary dips in the offered load, which would otherwise
-  // waste tokens and measure the load generator instead of the limiter.
-  const ceiling = 200 + 200 * elapsed;
+  // A full bucket (burst 600) at the start, then the refill. The burst of three seconds of
+  // refill also absorbs stalls of the load generator (CI runs two test files at a time on
+  // 2 cores): while the bucket is below its cap no token is lost, so the count measures
+  // the limiter, not the load generator.
+  const ceiling = 600 + 200 * elapsed;
   t.ok(refused > allowed / 10, `offered load exceeded the limit (${allowed} allowed, ${refused} refused)`);
   t.ok(allowed <= ceiling * 1.05, `allowed ${allowed} ≤ ${ceiling.toFixed(0)} + 5 %`);
   t.ok(allowed >= ceiling * 0.95, `allowed ${allowed} ≥ ${ceiling.toFixed(0)} − 5 %`);
