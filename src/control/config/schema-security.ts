@@ -3,6 +3,7 @@
  * from schema.ts. Checks a schema cannot express (origin patterns, `*` with
  * credentials, route limits above the server's) live in security-checks.ts.
  */
+import { DEFAULT_METHODS } from '../../ipc/index.js';
 
 const TOKEN = "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$";
 const HEADER_RULE = 'a header name (letters, digits and !#$%&\'*+.^_`|~-)';
@@ -68,7 +69,7 @@ export const serverMethodsSchema = {
   minItems: 1,
   uniqueItems: true,
   items: method,
-  default: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+  default: [...DEFAULT_METHODS],
 } as const;
 
 /** `server.limits.maxConnectionsPerIp`: per worker process; 0 = unlimited. */

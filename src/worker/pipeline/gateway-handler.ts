@@ -10,6 +10,7 @@ import { breakerState, type RateLimitConfig, type RateLimitVerdict } from '../..
 import {
   AuthError,
   BadRequestError,
+  headerCount,
   GatewayError,
   HeadersTooLargeError,
   InternalError,
@@ -209,7 +210,8 @@ export class GatewayHandler {
     if (req.rawHeaders.length > server.limits.maxHeaderCount * 2) {
       throw new HeadersTooLargeError(`more than ${server.limits.maxHeaderCount} request headers`);
     }
-    if (hostCount(req.rawHeaders) > 1) throw new BadRequestError('more than one Host header');
+    // RFC 9112 §3.2: more than one Host is a 400.
+    if (headerCount(req.rawHeaders, 'host') > 1) throw new BadRequestError('more than one Host header');
     const target = url.charCodeAt(0) === 0x2f ? url : originFormOf(url, req.headers.host);
     const q = target.indexOf('?');
     const normalized = normalizePath(q === -1 ? target : target.slice(0, q), server.paths);
@@ -553,15 +555,6 @@ function traceTrustOf(table: RouteTable): TrustedProxies {
   return new TrustedProxies([...table.snapshot.server.trustedProxies, '127.0.0.0/8', '::1/128']);
 }
 
-/** Number of Host fields (RFC 9112 §3.2: more than one is a 400). */
-function hostCount(raw: readonly string[]): number {
-  let n = 0;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === 4 && name.toLowerCase() === 'host') n++;
-  }
-  return n;
-}
 
 /**
  * Reduce an absolute-form target (`http://host/path`) to origin form. Its authority must

@@ -11,6 +11,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { API_KEY_PREFIX } from '../../../common/api-keys/index.js';
+import { headerCount } from '../../../common/index.js';
 import type { ApiKeysConfig } from '../../../ipc/index.js';
 import { CredentialRejected } from './identity.js';
 
@@ -24,12 +25,6 @@ export interface Credential {
 
 const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/-]+=*)[ ]*$/i;
 
-/** Number of `Authorization` fields in raw headers. */
-function authorizationCount(raw: readonly string[]): number {
-  let n = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === 'authorization') n++;
-  return n;
-}
 
 /** The value of query parameter `name` in `query` (no `?`); throws when it repeats. */
 export function queryValue(query: string, name: string): string | null {
@@ -67,7 +62,7 @@ export function findCredential(
 ): Credential | null {
   const authorization = req.headers.authorization;
   if (authorization !== undefined) {
-    if (authorizationCount(req.rawHeaders) > 1) throw new CredentialRejected('more than one Authorization header', 'invalid request: more than one Authorization header');
+    if (headerCount(req.rawHeaders, 'authorization') > 1) throw new CredentialRejected('more than one Authorization header', 'invalid request: more than one Authorization header');
     const m = BEARER.exec(authorization);
     if (m !== null) {
       const token = m[1]!;
