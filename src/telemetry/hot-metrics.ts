@@ -2,7 +2,7 @@
  * Counters and histograms for the per-request path. prom-client's own `inc(labels)` /
  * `observe(labels, v)` validate and hash the label object on every call, which costs a
  * measurable share of a proxied request (seen in CPU profiles of the bench). These keep
- * one series object per label combination, looked up by a joined string key, and expose
+ * one series object per label combination, looked up by its label values (SeriesIndex), and expose
  * the same JSON shape as prom-client's metrics through `get()`, so the registry formats
  * and the primary aggregates them like any other metric.
  */
@@ -11,6 +11,49 @@ import type { Registry } from 'prom-client';
 interface Series {
   readonly labels: Record<string, string>;
   value: number;
+}
+
+/**
+ * Series by label values, one Map level per label. The values are nearly always
+ * interned strings (route ids, method and status-class constants) whose hashes V8
+ * caches, so a lookup costs a few Map probes and allocates nothing; a key joined from
+ * the values would be a new string to build and hash on every call.
+ */
+class SeriesIndex<S> {
+  readonly #root = new Map<string, unknown>();
+  readonly #all: S[] = [];
+
+  get(values: readonly string[]): S | undefined {
+    let node: unknown = this.#root;
+    // A metric without labels keeps its one series under ''.
+    const n = values.length || 1;
+    for (let i = 0; i < n; i++) {
+      node = (node as Map<string, unknown>).get(values[i] ?? '');
+      if (node === undefined) return undefined;
+    }
+    return node as S;
+  }
+
+  set(values: readonly string[], series: S): void {
+    let node = this.#root;
+    const last = Math.max(values.length, 1) - 1;
+    for (let i = 0; i < last; i++) {
+      let next = node.get(values[i]!) as Map<string, unknown> | undefined;
+      if (next === undefined) node.set(values[i]!, (next = new Map()));
+      node = next;
+    }
+    node.set(values[last] ?? '', series);
+    this.#all.push(series);
+  }
+
+  values(): readonly S[] {
+    return this.#all;
+  }
+
+  clear(): void {
+    this.#root.clear();
+    this.#all.length = 0;
+  }
 }
 
 interface HistogramSeries {
@@ -30,11 +73,11 @@ interface RegistrableMetric {
   reset(): void;
 }
 
-/** A counter with fixed label names; `series(...)` once, then `inc()` on the handle. */
+/** A counter with fixed label names. */
 export class HotCounter implements RegistrableMetric {
   readonly type = 'counter';
   readonly aggregator = 'sum' as const;
-  readonly #series = new Map<string, Series>();
+  readonly #series = new SeriesIndex<Series>();
 
   constructor(
     readonly name: string,
@@ -47,11 +90,10 @@ export class HotCounter implements RegistrableMetric {
 
   /** Add `n` to the series with these label values (in `labelNames` order). */
   inc(values: readonly string[], n = 1): void {
-    const key = values.join('\u0000');
-    let s = this.#series.get(key);
+    let s = this.#series.get(values);
     if (s === undefined) {
       s = { labels: Object.fromEntries(this.labelNames.map((l, i) => [l, values[i]!])), value: 0 };
-      this.#series.set(key, s);
+      this.#series.set(values, s);
     }
     s.value += n;
   }
@@ -62,7 +104,7 @@ export class HotCounter implements RegistrableMetric {
       help: this.help,
       type: this.type,
       aggregator: this.aggregator,
-      values: [...this.#series.values()].map((s) => ({ labels: { ...s.labels }, value: s.value })),
+      values: this.#series.values().map((s) => ({ labels: { ...s.labels }, value: s.value })),
     };
   }
 
@@ -75,7 +117,7 @@ export class HotCounter implements RegistrableMetric {
 export class HotHistogram implements RegistrableMetric {
   readonly type = 'histogram';
   readonly aggregator = 'sum' as const;
-  readonly #series = new Map<string, HistogramSeries>();
+  readonly #series = new SeriesIndex<HistogramSeries>();
   readonly #buckets: readonly number[];
 
   constructor(
@@ -91,8 +133,7 @@ export class HotHistogram implements RegistrableMetric {
 
   /** Record `v` in the series with these label values. */
   observe(values: readonly string[], v: number): void {
-    const key = values.join('\u0000');
-    let s = this.#series.get(key);
+    let s = this.#series.get(values);
     if (s === undefined) {
       s = {
         labels: Object.fromEntries(this.labelNames.map((l, i) => [l, values[i]!])),
@@ -100,7 +141,7 @@ export class HotHistogram implements RegistrableMetric {
         sum: 0,
         count: 0,
       };
-      this.#series.set(key, s);
+      this.#series.set(values, s);
     }
     // Non-cumulative per bucket here; made cumulative when exported.
     const b = this.#buckets;

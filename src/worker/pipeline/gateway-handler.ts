@@ -407,11 +407,11 @@ export class GatewayHandler {
         if (err instanceof PayloadTooLargeError) r.shouldKeepAlive = false;
         return sendError(r, err, requestId, via, policy.headers.record(origin, secure, extra));
       },
-      onEndpoint: (endpoint, tries) => {
-        fields.upstream = endpoint.authority;
-        fields.tries = tries;
+      done: (outcome, call) => {
+        fields.upstream = call.lastEndpoint?.authority ?? null;
+        fields.tries = call.tries;
+        this.#done(req, requestId, started, path, fields, outcome);
       },
-      done: (outcome) => this.#done(req, requestId, started, path, fields, outcome),
       hooks: this.#callHooks,
       trace: this.#tracer === null ? null : (requestTraceOf(req) ?? null),
     }).start();

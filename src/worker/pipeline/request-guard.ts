@@ -28,6 +28,8 @@ export class RequestGuard {
   readonly #methods: ReadonlySet<string>;
   /** The allowlist, for `Allow` headers. */
   readonly allow: readonly string[];
+  /** The last Host value that passed the syntax check. */
+  #validHost = '';
 
   constructor(server: ServerConfig) {
     this.allow = server.methods ?? DEFAULT_METHODS;
@@ -53,7 +55,11 @@ export class RequestGuard {
     }
     const host = req.headers.host;
     if (host === undefined || host === '') return 'missing Host header';
-    if (!HOST.test(host)) return 'invalid Host header';
+    // Clients send the same Host request after request: test each new value once.
+    if (host !== this.#validHost) {
+      if (!HOST.test(host)) return 'invalid Host header';
+      this.#validHost = host;
+    }
     const te = req.headers['transfer-encoding'];
     if (te !== undefined) {
       if (req.httpVersionMinor === 0) return 'Transfer-Encoding in an HTTP/1.0 request';

@@ -9,6 +9,8 @@ import { unmapIPv4 } from '../../common/index.js';
 /** Matches peer addresses against the configured trusted proxy CIDRs. */
 export class TrustedProxies {
   #list: BlockList | null;
+  #lastAddress = '';
+  #lastTrusted = false;
 
   /** `cidrs` were validated by the control plane (`10.0.0.0/8`, `::1`, `fd00::/8` ...). */
   constructor(cidrs: readonly string[]) {
@@ -29,7 +31,13 @@ export class TrustedProxies {
   /** True when `address` (as reported by the socket) is a trusted proxy. */
   has(address: string | undefined): boolean {
     if (this.#list === null || address === undefined) return false;
+    // Behind a load balancer nearly every request comes from the same few peers, and a
+    // BlockList check parses the address each time: remember the last answer.
+    if (address === this.#lastAddress) return this.#lastTrusted;
     const plain = unmapIPv4(address);
-    return this.#list.check(plain, isIPv4(plain) ? 'ipv4' : 'ipv6');
+    const trusted = this.#list.check(plain, isIPv4(plain) ? 'ipv4' : 'ipv6');
+    this.#lastAddress = address;
+    this.#lastTrusted = trusted;
+    return trusted;
   }
 }

@@ -29,16 +29,26 @@ export interface ForwardContext {
   readonly upstreamHost: string | null;
 }
 
-/** Lower-cased names listed in `Connection` headers, or null when there are none. */
+/**
+ * Add the lower-cased field names a `Connection` value lists to `named` (created on
+ * the first one). Names that are hop-by-hop anyway are left out: `Connection:
+ * keep-alive`, which most clients and upstreams send, then costs no set and no second
+ * pass over the headers.
+ */
+function addConnectionNamed(value: string, named: Set<string> | null): Set<string> | null {
+  if (value.length === 10 && value.toLowerCase() === 'keep-alive') return named;
+  for (const token of value.split(',')) {
+    const t = token.trim().toLowerCase();
+    if (t !== '' && !HOP_BY_HOP.has(t)) (named ??= new Set()).add(t);
+  }
+  return named;
+}
+
+/** Lower-cased names listed in `Connection` headers (hop-by-hop ones aside), or null when there are none. */
 function connectionNamed(raw: readonly string[]): Set<string> | null {
   let named: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') {
-      for (const token of raw[i + 1]!.split(',')) {
-        const t = token.trim().toLowerCase();
-        if (t !== '') (named ??= new Set()).add(t);
-      }
-    }
+    if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') named = addConnectionNamed(raw[i + 1]!, named);
   }
   return named;
 }
@@ -114,10 +124,7 @@ export function clientResponseHeaders(
     const lower = name.toLowerCase();
     const value = raw[i + 1]!.toString('latin1');
     if (lower === 'connection') {
-      for (const token of value.split(',')) {
-        const t = token.trim().toLowerCase();
-        if (t !== '') (named ??= new Set()).add(t);
-      }
+      named = addConnectionNamed(value, named);
       continue;
     }
     if (HOP_BY_HOP.has(lower) || lower === 'x-request-id' || (hidden !== null && hidden.has(lower))) continue;

@@ -76,9 +76,8 @@ export interface CallOptions {
   readonly closeConnection: () => boolean;
   /** Write a JSON error response (headers not yet sent); returns body bytes. */
   readonly sendError: (res: ServerResponse, err: GatewayError) => number;
-  /** Every try's endpoint is reported here (the access log keeps the last). */
-  readonly onEndpoint: (endpoint: UpstreamEndpoint, tries: number) => void;
-  readonly done: (outcome: ExchangeOutcome) => void;
+  /** The call ended; `call.lastEndpoint` and `call.tries` tell where it went. */
+  readonly done: (outcome: ExchangeOutcome, call: UpstreamCall) => void;
   readonly hooks: CallHooks;
   /** The request's trace when tracing is on: one client span per try. */
   readonly trace?: RequestTrace | null;
@@ -118,7 +117,7 @@ export class UpstreamCall {
     this.req = req;
     this.res = res;
     this.opts = opts;
-    res.on('close', this.#onClose); // removed in #finish; `once` would allocate a wrapper
+    res.on('close', this.#onClose); // `once` would allocate a wrapper
     // A pipelined request queued behind another never sees its `res` close when the
     // client leaves; for those (only), the socket's close is the signal.
     this.#queued = (req.socket as { _httpMessage?: unknown })._httpMessage !== res;
@@ -128,6 +127,16 @@ export class UpstreamCall {
   /** Whether the client went away. */
   get clientGone(): boolean {
     return this.#clientGone;
+  }
+
+  /** Tries sent so far. */
+  get tries(): number {
+    return this.#tries;
+  }
+
+  /** The endpoint of the latest try (null: none was sent). */
+  get lastEndpoint(): UpstreamEndpoint | null {
+    return this.#tried === null ? this.#first : (this.#tried[this.#tried.length - 1] ?? null);
   }
 
   /** Admit the request against the service's limits and send the first try. */
@@ -162,7 +171,6 @@ export class UpstreamCall {
     this.#tries++;
     if (this.#tried === null) this.#first = endpoint;
     else this.#tried.push(endpoint);
-    this.opts.onEndpoint(endpoint, this.#tries);
     const t = new UpstreamTry(this, endpoint);
     // One span per try; its traceparent replaces the caller's (retries show as siblings).
     const trace = this.opts.trace;
@@ -385,8 +393,9 @@ export class UpstreamCall {
     if (this.#backoffTimer !== null) (clearTimeout(this.#backoffTimer), (this.#backoffTimer = null));
     this.#releaseSlot();
     if (this.#admitted) this.opts.service.active--;
-    this.res.off('close', this.#onClose);
+    // The response's own 'close' listener stays (it returns early once settled, and goes
+    // with the response); the socket outlives this request, so its listener must go.
     if (this.#queued) this.req.socket.off('close', this.#onClose);
-    this.opts.done({ status, bytes: this.#bytes, errorCode });
+    this.opts.done({ status, bytes: this.#bytes, errorCode }, this);
   }
 }

@@ -47,3 +47,34 @@ t.test('label folding keeps label sets bounded', async (t) => {
   t.equal(statusClass(503), '5xx');
   t.equal(statusClass(499), '499');
 });
+
+t.test('series are told apart by every label value, prefixes shared or not', async (t) => {
+  const ref = new Registry();
+  const refCounter = new Counter({ name: 'r_total', help: 'r', labelNames: ['route', 'method', 'status'], registers: [ref] });
+  const hot = new Registry();
+  const hotCounter = new HotCounter('r_total', 'r', ['route', 'method', 'status'], hot);
+  // Shared prefixes, a value that is another's prefix, and values a joined key would confuse.
+  const sets: [string, string, string][] = [
+    ['a', 'GET', '2xx'], ['a', 'GET', '5xx'], ['a', 'POST', '2xx'], ['ab', 'GET', '2xx'],
+    ['a\u0000GET', '2xx', 'x'], ['a', 'GET\u00002xx', 'x'], ['', '', ''],
+  ];
+  sets.forEach((labels, i) => {
+    for (let n = 0; n <= i; n++) {
+      refCounter.inc({ route: labels[0], method: labels[1], status: labels[2] });
+      hotCounter.inc(labels);
+    }
+  });
+  t.equal(await hot.metrics(), await ref.metrics());
+  hotCounter.reset();
+  hotCounter.inc(['a', 'GET', '2xx'], 2);
+  t.match(await hot.metrics(), /^r_total\{route="a",method="GET",status="2xx"\} 2$/m);
+  t.notMatch(await hot.metrics(), /status="5xx"/, 'reset forgets every series');
+});
+
+t.test('a metric without labels keeps one series', async (t) => {
+  const hot = new Registry();
+  const c = new HotCounter('n_total', 'n', [], hot);
+  c.inc([]);
+  c.inc([], 4);
+  t.match(await hot.metrics(), /^n_total 5$/m);
+});

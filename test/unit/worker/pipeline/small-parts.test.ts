@@ -17,6 +17,10 @@ t.test('hostnameOf: lower-case, no port, no trailing dot, IPv6 literal kept', as
   t.equal(hostnameOf('[::1]:8080'), '[::1]');
   t.equal(hostnameOf(undefined), '');
   t.equal(hostnameOf('[::1'), '');
+  // Alternating and repeated hosts: the remembered last answer never leaks into another host's.
+  for (const [host, want] of [['A.example', 'a.example'], ['A.example', 'a.example'], ['b.example:81', 'b.example'], ['A.example', 'a.example'], ['', ''], ['A.example', 'a.example']]) {
+    t.equal(hostnameOf(host), want, host);
+  }
 });
 
 t.test('trusted proxies: CIDRs and single addresses, IPv4-mapped IPv6 peers', async (t) => {
@@ -29,6 +33,9 @@ t.test('trusted proxies: CIDRs and single addresses, IPv4-mapped IPv6 peers', as
   t.notOk(tp.has('2001:db8::1'));
   t.notOk(tp.has(undefined));
   t.notOk(new TrustedProxies([]).has('10.0.0.1'), 'nobody is trusted by default');
+  // Repeated and alternating peers: the remembered last answer belongs to its address only.
+  const seq: [string, boolean][] = [['10.0.0.1', true], ['10.0.0.1', true], ['11.0.0.1', false], ['11.0.0.1', false], ['10.0.0.1', true], ['::ffff:11.0.0.1', false]];
+  for (const [address, want] of seq) t.equal(tp.has(address), want, address);
 });
 
 t.test('rewrite templates render params by name and the wildcard tail', async (t) => {

@@ -95,3 +95,15 @@ t.test('response hook: hidden names dropped (any case), finish sees the final li
   const none = clientResponseHeaders(raw, 'rid-3', '1.1 gateway', { hidden: null, finish: () => {} });
   t.same(toMap(none).get('server'), ['app/1'], 'hidden: null removes nothing');
 });
+
+t.test('Connection naming only hop-by-hop fields drops them; names listed after them still drop theirs', async (t) => {
+  const raw = ['X-Hop', '1', 'Content-Type', 'text/plain', 'Connection', 'Keep-Alive', 'Keep-Alive', 'timeout=5', 'Connection', 'TE, x-hop']
+    .map((s) => Buffer.from(s, 'latin1'));
+  t.same(clientResponseHeaders(raw, 'rid-1', '1.1 gw'), ['Content-Type', 'text/plain', 'via', '1.1 gw', 'x-request-id', 'rid-1'],
+    'a name listed in a second Connection header is dropped even though it came first');
+  const plain = ['Content-Type', 'text/plain', 'Connection', 'keep-alive', 'Keep-Alive', 'timeout=5'].map((s) => Buffer.from(s, 'latin1'));
+  t.same(clientResponseHeaders(plain, 'rid-2', '1.1 gw'), ['Content-Type', 'text/plain', 'via', '1.1 gw', 'x-request-id', 'rid-2']);
+  const up = toMap(upstreamRequestHeaders(['Host', 'a', 'X-Hop', '1', 'Connection', 'keep-alive', 'Connection', 'x-hop', 'X-Keep', '2'], ctx()));
+  t.notOk(up.has('x-hop'));
+  t.same(up.get('x-keep'), ['2']);
+});
