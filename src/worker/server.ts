@@ -10,11 +10,10 @@
  */
 import { createServer, type Server } from 'node:http';
 import net, { type Socket } from 'node:net';
-import { randomUUID } from 'node:crypto';
 import { DEFAULT_METHODS, type ServerConfig } from '../ipc/index.js';
 import type { ConnectionMetrics, Logger } from '../telemetry/index.js';
 import { ExpectationFailedError } from '../common/index.js';
-import { sendError, TrustedProxies, type GatewayHandler } from './pipeline/index.js';
+import { randomUuid, sendError, TrustedProxies, type GatewayHandler } from './pipeline/index.js';
 import { ConnectionLimiter } from './connection-limiter.js';
 
 // Errors the HTTP parser reports before a request object exists, by status.
@@ -65,7 +64,7 @@ export class WorkerServer {
     // never asked for, so answer with the JSON error and close instead.
     this.#server.on('checkExpectation', (req, res) => {
       res.shouldKeepAlive = false;
-      sendError(res, new ExpectationFailedError(), randomUUID());
+      sendError(res, new ExpectationFailedError(), randomUuid());
       this.#logger.debug({ expect: req.headers.expect, remote: req.socket.remoteAddress }, 'unsupported Expect refused');
     });
     // CONNECT never reaches the request handler: Node emits it here, and without a
@@ -138,7 +137,7 @@ export class WorkerServer {
 
 /** Write the JSON error body straight to a socket no response object owns, then close it. */
 function writeRawError(socket: Socket, status: number, reason: string, code: string, message: string, extra = ''): void {
-  const requestId = randomUUID();
+  const requestId = randomUuid();
   const body = JSON.stringify({ error: { code, message, requestId } });
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\n` +

@@ -247,7 +247,13 @@ export class GatewayHandler {
     }
     // Limits keyed by address or header come first, so failed authentications are limited
     // too (credential guessing, floods of tokens that are expensive to verify).
-    this.#charge(ctx, found.store.preAuth, () => (auth === null ? this.#afterAuth(ctx) : this.#authenticate(ctx, auth)));
+    const preAuth = found.store.preAuth;
+    if (preAuth.length === 0) {
+      if (auth === null) this.#afterAuth(ctx);
+      else this.#authenticate(ctx, auth);
+      return;
+    }
+    this.#charge(ctx, preAuth, () => (auth === null ? this.#afterAuth(ctx) : this.#authenticate(ctx, auth)));
   }
 
   /** Auth, then the identity-keyed limits (they need to know who calls); see policies/auth. */

@@ -122,12 +122,13 @@ export function clientResponseHeaders(
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toString('latin1');
     const lower = name.toLowerCase();
-    const value = raw[i + 1]!.toString('latin1');
     if (lower === 'connection') {
-      named = addConnectionNamed(value, named);
+      named = addConnectionNamed(raw[i + 1]!.toString('latin1'), named);
       continue;
     }
     if (HOP_BY_HOP.has(lower) || lower === 'x-request-id' || (hidden !== null && hidden.has(lower))) continue;
+    // Decoded only for fields that are kept.
+    const value = raw[i + 1]!.toString('latin1');
     if (lower === 'via') upstreamVia = upstreamVia === null ? value : `${upstreamVia}, ${value}`;
     else out.push(name, value);
   }

@@ -105,7 +105,6 @@ export class UpstreamCall {
   #bytes = 0;
   #resume: (() => void) | null = null;
   readonly #queued: boolean;
-  readonly #onDrain = () => this.#resume?.();
   readonly #onClose = () => {
     if (this.#settled || this.res.writableFinished) return;
     this.#clientGone = true;
@@ -230,7 +229,8 @@ export class UpstreamCall {
   data(chunk: Buffer): boolean {
     this.#bytes += chunk.length;
     const ok = this.res.write(chunk);
-    if (!ok) this.res.once('drain', this.#onDrain);
+    // undici's resume takes no arguments and 'drain' passes none: no wrapper needed.
+    if (!ok) this.res.once('drain', this.#resume!);
     return ok;
   }
 

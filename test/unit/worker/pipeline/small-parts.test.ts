@@ -1,5 +1,5 @@
 import t from 'tap';
-import { TrustedProxies, compileRewrite, hostnameOf, renderRewrite, requestIdFor } from '../../../../src/worker/pipeline/index.js';
+import { TrustedProxies, compileRewrite, hostnameOf, randomUuid, renderRewrite, requestIdFor } from '../../../../src/worker/pipeline/index.js';
 
 t.test('request id: well-formed incoming ids are kept, anything else is replaced by a UUID', async (t) => {
   t.equal(requestIdFor('abc-123_x.y:z'), 'abc-123_x.y:z');
@@ -8,6 +8,25 @@ t.test('request id: well-formed incoming ids are kept, anything else is replaced
     t.match(requestIdFor(bad as string | undefined), uuid, `replaced: ${JSON.stringify(bad)}`);
   }
   t.not(requestIdFor(undefined), requestIdFor(undefined), 'generated ids differ');
+});
+
+t.test('generated ids are RFC 9562 version-4 UUIDs, all distinct, every random digit used', async (t) => {
+  const v4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+  const seen = new Set<string>();
+  const digits = Array.from({ length: 36 }, () => new Set<string>());
+  // 10 000 ids cross the 256-id entropy pool's refill many times.
+  for (let i = 0; i < 10_000; i++) {
+    const id = randomUuid();
+    if (!v4.test(id)) t.fail(`not a v4 UUID: ${id}`);
+    seen.add(id);
+    for (let c = 0; c < 36; c++) digits[c]!.add(id[c]!);
+  }
+  t.equal(seen.size, 10_000, 'no repeats (the strings do not share the scratch buffer)');
+  const fixed = new Set([8, 13, 14, 18, 23]);
+  for (let c = 0; c < 36; c++) {
+    if (fixed.has(c)) continue;
+    t.equal(digits[c]!.size, c === 19 ? 4 : 16, `position ${c} takes every value it may`);
+  }
 });
 
 t.test('hostnameOf: lower-case, no port, no trailing dot, IPv6 literal kept', async (t) => {
