@@ -9,6 +9,7 @@
  */
 import { unmapIPv4 } from '../../common/index.js';
 import { CLIENT_IP_HEADERS, FORWARDING_HEADERS, HOP_BY_HOP_HEADERS } from '../../ipc/index.js';
+import { headerNameOf, NameKind } from './header-names.js';
 
 const HOP_BY_HOP = HOP_BY_HOP_HEADERS;
 const FORWARDING = FORWARDING_HEADERS;
@@ -120,17 +121,18 @@ export function clientResponseHeaders(
   let named: Set<string> | null = null;
   let upstreamVia: string | null = null;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1');
-    const lower = name.toLowerCase();
-    if (lower === 'connection') {
+    const h = headerNameOf(raw[i]!);
+    const kind = h.kind;
+    if (kind === NameKind.Drop) continue;
+    if (kind === NameKind.Connection) {
       named = addConnectionNamed(raw[i + 1]!.toString('latin1'), named);
       continue;
     }
-    if (HOP_BY_HOP.has(lower) || lower === 'x-request-id' || (hidden !== null && hidden.has(lower))) continue;
+    if (hidden !== null && hidden.has(h.lower)) continue;
     // Decoded only for fields that are kept.
     const value = raw[i + 1]!.toString('latin1');
-    if (lower === 'via') upstreamVia = upstreamVia === null ? value : `${upstreamVia}, ${value}`;
-    else out.push(name, value);
+    if (kind === NameKind.Via) upstreamVia = upstreamVia === null ? value : `${upstreamVia}, ${value}`;
+    else out.push(h.name, value);
   }
   // Rare: drop the fields `Connection` named (a second pass only when it named any).
   const kept = named === null ? out : dropNamed(out, named);
