@@ -29,6 +29,9 @@ export class WorkerServer {
   readonly #handler: GatewayHandler;
   readonly #logger: Logger;
   readonly #limiter: ConnectionLimiter;
+  /** `#rawHeaders()` of the table whose error headers are `#rawFor`. */
+  #rawFor: Readonly<Record<string, string>> | null = null;
+  #rawLines = '';
 
   constructor(config: ServerConfig, handler: GatewayHandler, logger: Logger, connectionMetrics: ConnectionMetrics | null = null) {
     this.#handler = handler;
@@ -64,7 +67,7 @@ export class WorkerServer {
     // never asked for, so answer with the JSON error and close instead.
     this.#server.on('checkExpectation', (req, res) => {
       res.shouldKeepAlive = false;
-      sendError(res, new ExpectationFailedError(), randomUuid());
+      sendError(res, new ExpectationFailedError(), randomUuid(), null, { ...this.#handler.table.errorHeaders });
       this.#logger.debug({ expect: req.headers.expect, remote: req.socket.remoteAddress }, 'unsupported Expect refused');
     });
     // CONNECT never reaches the request handler: Node emits it here, and without a
@@ -72,7 +75,7 @@ export class WorkerServer {
     const allow = (config.methods ?? DEFAULT_METHODS).join(', ');
     this.#server.on('connect', (_req: unknown, socket: Socket) => {
       if (!socket.writable) return void socket.destroy();
-      writeRawError(socket, 405, 'Method Not Allowed', 'GW_METHOD_NOT_ALLOWED', 'CONNECT is not supported', `allow: ${allow}\r\n`);
+      writeRawError(socket, 405, 'Method Not Allowed', 'GW_METHOD_NOT_ALLOWED', 'CONNECT is not supported', `allow: ${allow}\r\n${this.#rawHeaders()}`);
     });
   }
 
@@ -131,7 +134,25 @@ export class WorkerServer {
       return;
     }
     const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
-    writeRawError(socket, status, reason, code, message);
+    writeRawError(socket, status, reason, code, message, this.#rawHeaders());
+  }
+
+  /**
+   * The server's security headers (nosniff, framing, CSP, referrer policy) as header
+   * lines, for the answers written before any request object exists: the same defaults
+   * the gateway's other errors carry. HSTS is left out: without a parsed request
+   * nothing says the client came over HTTPS.
+   */
+  #rawHeaders(): string {
+    const headers = this.#handler.table.errorHeaders;
+    if (headers !== this.#rawFor) {
+      let lines = '';
+      // Config-checked values; a line break would end the header block, so never write one.
+      for (const name in headers) if (!/[\r\n]/.test(headers[name]!)) lines += `${name}: ${headers[name]}\r\n`;
+      this.#rawFor = headers;
+      this.#rawLines = lines;
+    }
+    return this.#rawLines;
   }
 }
 

@@ -4,6 +4,7 @@
  * errors carrying the same headers, HSTS only via a trusted HTTPS proxy.
  */
 import t from 'tap';
+import { connect } from 'node:net';
 import { Agent, request } from 'undici';
 import { startInProcess } from '../../../helpers/in-process-gateway.js';
 import { route, service, snapshot } from '../../../helpers/snapshot.js';
@@ -143,4 +144,17 @@ t.test('security headers: route overrides, HSTS only through a trusted HTTPS pro
   t.equal(r.status, 404);
   t.equal(r.headers['strict-transport-security'], 'max-age=3600; includeSubDomains', 'unrouted errors over HTTPS carry HSTS too');
   t.equal(r.headers['referrer-policy'], 'strict-origin');
+  // Answers written before a request exists (here: a malformed request line) carry the
+  // server-wide headers too, but never HSTS: nothing proves the client used HTTPS.
+  const raw = await new Promise<string>((resolve, reject) => {
+    const s = connect(gw.port, '127.0.0.1', () => s.write('GET /x HTTP/1.1\r\n Host: a\r\n\r\n'));
+    let out = '';
+    s.on('data', (d) => (out += d.toString('latin1')));
+    s.on('close', () => resolve(out));
+    s.on('error', reject);
+  });
+  t.match(raw, /^HTTP\/1\.1 400 /);
+  t.match(raw, /\r\nreferrer-policy: strict-origin\r\n/);
+  t.match(raw, /\r\nx-frame-options: DENY\r\n/);
+  t.notMatch(raw, /strict-transport-security/i);
 });

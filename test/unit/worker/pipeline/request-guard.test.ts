@@ -168,6 +168,9 @@ t.test('malformed and smuggling requests: 4xx or a cut connection, and the upstr
       t.equal(answer.status, expect, `${name}: ${expect} (${by})`);
       t.equal(answer.statuses.filter((s) => s >= 200).length, 1, `${name}: exactly one response, nothing smuggled after it`);
       t.match(answer.text, /"code":"GW_[A-Z_]+"/, `${name}: JSON error body`);
+      // Parser-level answers are written raw, before any response object exists: same defaults.
+      t.match(answer.text, /\r\nx-content-type-options: nosniff\r\n/i, `${name}: security headers`);
+      t.match(answer.text, /\r\nx-frame-options: DENY\r\n/i, `${name}: framing refused`);
     }
   }
   // A barrier: a valid request on a fresh connection reaches the upstream, alone.
