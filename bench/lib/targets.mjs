@@ -6,6 +6,8 @@
  * `TargetUnavailableError`, which the report shows as "unavailable" rather than failed.
  */
 
+import { groupCpuMs } from './group-cpu.mjs';
+
 /** The target cannot run here (missing build, missing feature); not a failure of it. */
 export class TargetUnavailableError extends Error {}
 
@@ -31,7 +33,9 @@ export function forkedServerTarget({ name, script, env = {} }) {
       const { child, port } = await ctx.processes.forkServer(name, script, {
         env: { ...env, UPSTREAM_URL: ctx.upstreamUrl },
       });
-      return { url: `http://127.0.0.1:${port}/`, stop: () => child.stop(5000) };
+      // Forked detached: the child leads its own process group, so its CPU is measured
+      // the same way as the gateway's (the CPU µs/req column compares like with like).
+      return { url: `http://127.0.0.1:${port}/`, cpuMs: () => groupCpuMs(child.pid), stop: () => child.stop(5000) };
     },
   };
 }
