@@ -155,7 +155,8 @@ export class UpstreamCall {
   #try(): void {
     this.#backoffTimer = null;
     const { service } = this.opts;
-    const now = Date.now();
+    // The first try is sent in the tick the call started in: its clock reading will do.
+    const now = this.#tries === 0 ? this.#started : Date.now();
     if (this.#tries === 1) this.#tried = [this.#first!];
     const endpoint = service.pick(now, this.#tried);
     if (endpoint === null) {
