@@ -15,6 +15,7 @@ import type { ConnectionMetrics, Logger } from '../telemetry/index.js';
 import { ExpectationFailedError } from '../common/index.js';
 import { randomUuid, sendError, TrustedProxies, type GatewayHandler } from './pipeline/index.js';
 import { ConnectionLimiter } from './connection-limiter.js';
+import { requestIsHttps } from './policies/index.js';
 
 // Errors the HTTP parser reports before a request object exists, by status.
 const CLIENT_ERRORS: Record<string, [number, string, string]> = {
@@ -67,7 +68,7 @@ export class WorkerServer {
     // never asked for, so answer with the JSON error and close instead.
     this.#server.on('checkExpectation', (req, res) => {
       res.shouldKeepAlive = false;
-      sendError(res, new ExpectationFailedError(), randomUuid(), null, { ...this.#handler.table.errorHeaders });
+      sendError(res, new ExpectationFailedError(), randomUuid(), null, this.#handler.table.errorHeadersFor(req, (r) => requestIsHttps(r, trusted)));
       this.#logger.debug({ expect: req.headers.expect, remote: req.socket.remoteAddress }, 'unsupported Expect refused');
     });
     // CONNECT never reaches the request handler: Node emits it here, and without a

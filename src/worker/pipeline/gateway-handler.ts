@@ -307,9 +307,9 @@ export class GatewayHandler {
   /**
    * Charge `scoped` limits (one IPC round trip to the primary, all or nothing), then
    * `next()`; a refusal answers 429. Verdicts accumulate on `ctx` for the headers.
+   * Callers skip it when there is nothing to charge (no closure for `next` then).
    */
   #charge(ctx: Matched, scoped: readonly ScopedLimit[], next: () => void): void {
-    if (scoped.length === 0) return next();
     const { req, res, requestId, started, path, fields } = ctx;
     const route = ctx.found.store.route;
     const identity = ctx.identity;

@@ -134,8 +134,10 @@ export function clientResponseHeaders(
     if (kind === NameKind.Via) upstreamVia = upstreamVia === null ? value : `${upstreamVia}, ${value}`;
     else out.push(h.name, value);
   }
-  // Rare: drop the fields `Connection` named (a second pass only when it named any).
+  // Rare: drop the fields `Connection` named (a second pass only when it named any),
+  // the upstream's Via included.
   const kept = named === null ? out : dropNamed(out, named);
+  if (named !== null && named.has('via')) upstreamVia = null;
   kept.push('via', upstreamVia === null ? via : `${upstreamVia}, ${via}`, 'x-request-id', requestId);
   if (hook !== null) hook.finish(kept);
   return kept;

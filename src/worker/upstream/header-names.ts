@@ -6,8 +6,9 @@
  * which returns the string, its lower-case form and what the gateway does with it,
  * without allocating.
  *
- * Bounded: after MAX_NAMES distinct names (an upstream inventing names per response),
- * further new names are decoded each time and not remembered.
+ * Bounded: at MAX_NAMES distinct names (an upstream inventing names per response) the
+ * cache starts over. Two names with the same hash: the first keeps the slot, the other
+ * is decoded every time.
  */
 import { HOP_BY_HOP_HEADERS } from '../../ipc/index.js';
 
@@ -66,7 +67,9 @@ export function headerNameOf(buf: Buffer): HeaderName {
     return decode(buf);
   }
   const info = decode(buf);
-  if (seen.size < MAX_NAMES) seen.set(h, { bytes: Uint8Array.from(buf), info });
+  // Full (an upstream inventing names): start over rather than freeze out later names.
+  if (seen.size >= MAX_NAMES) seen.clear();
+  seen.set(h, { bytes: Uint8Array.from(buf), info });
   return info;
 }
 

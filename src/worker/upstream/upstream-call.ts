@@ -31,6 +31,7 @@ import type { RetryCondition } from '../../ipc/index.js';
 import { fullJitterBackoff, parseRetryAfter } from './backoff.js';
 import { retryConditionOf, upstreamError } from './upstream-error.js';
 import { UpstreamTry } from './upstream-try.js';
+import { headerNameOf } from './header-names.js';
 import type { TryResult } from './outlier-detector.js';
 import type { ResponseHeaderHook } from './forward-headers.js';
 import { statusClass, type RequestTrace } from '../../telemetry/index.js';
@@ -314,7 +315,7 @@ export class UpstreamCall {
   #retryAfter(rawHeaders: Buffer[]): number {
     for (let i = 0; i < rawHeaders.length; i += 2) {
       const name = rawHeaders[i]!;
-      if (name.length !== 11 || name.toString('latin1').toLowerCase() !== 'retry-after') continue;
+      if (name.length !== 11 || headerNameOf(name).lower !== 'retry-after') continue;
       const ms = parseRetryAfter(rawHeaders[i + 1]!.toString('latin1'), Date.now());
       if (ms === null) return -2;
       return ms > this.opts.service.retry.backoff.maxMs ? -1 : ms;

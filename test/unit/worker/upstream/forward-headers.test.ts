@@ -103,6 +103,8 @@ t.test('Connection naming only hop-by-hop fields drops them; names listed after 
     'a name listed in a second Connection header is dropped even though it came first');
   const plain = ['Content-Type', 'text/plain', 'Connection', 'keep-alive', 'Keep-Alive', 'timeout=5'].map((s) => Buffer.from(s, 'latin1'));
   t.same(clientResponseHeaders(plain, 'rid-2', '1.1 gw'), ['Content-Type', 'text/plain', 'via', '1.1 gw', 'x-request-id', 'rid-2']);
+  const via = ['Via', '1.0 app', 'Connection', 'Via'].map((s) => Buffer.from(s, 'latin1'));
+  t.same(toMap(clientResponseHeaders(via, 'rid-3', '1.1 gw')).get('via'), ['1.1 gw'], "a Via the upstream named in Connection is not merged");
   const up = toMap(upstreamRequestHeaders(['Host', 'a', 'X-Hop', '1', 'Connection', 'keep-alive', 'Connection', 'x-hop', 'X-Keep', '2'], ctx()));
   t.notOk(up.has('x-hop'));
   t.same(up.get('x-keep'), ['2']);
