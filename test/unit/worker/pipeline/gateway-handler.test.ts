@@ -246,6 +246,7 @@ t.test('a client that trickles its headers gets 408 and its socket back', async 
   const out = await raw(gw.port, 'GET /x HTTP/1.1\r\nHost: a\r\nX-Slow: '); // never finishes its headers
   t.match(out, /^HTTP\/1\.1 408 /);
   t.match(out, /"code":"GW_REQUEST_TIMEOUT"/);
+  t.match(out, /\r\nx-content-type-options: nosniff\r\n/, 'raw answers carry the security headers too');
   t.equal(up.seen.length, 0);
 });
 
