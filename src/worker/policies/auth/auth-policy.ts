@@ -113,9 +113,11 @@ export class AuthPolicy {
       return this.#refuse(route, facts, credential, err);
     }
     // A cached token needs no await (the common case: clients reuse their token).
-    const hit = provider.cached(credential.value);
+    // Hashed once for both the lookup and, on a miss, the verification.
+    const key = provider.cacheKey(credential.value);
+    const hit = provider.cached(credential.value, key);
     if (hit !== null) return done(hit);
-    return provider.verify(credential.value).then(done, (err: unknown) => this.#refuse(route, facts, credential, err, provider.method));
+    return provider.verify(credential.value, key).then(done, (err: unknown) => this.#refuse(route, facts, credential, err, provider.method));
   }
 
   /** A route's JWT providers and API-key settings, worked out once per route (the policy lives per snapshot). */

@@ -55,16 +55,23 @@ export class JwtProvider {
     };
   }
 
-  /** The identity of an already verified, unexpired `token`, synchronously; null on a miss. */
-  cached(token: string): Identity | null {
-    if (token.length > this.config.maxTokenBytes) return null;
-    return this.#cache.get(TokenCache.keyOf(this.config.name, token));
+  /** The cache key of `token` (a hash), or null for a token over the size limit (never hashed). */
+  cacheKey(token: string): string | null {
+    return token.length > this.config.maxTokenBytes ? null : TokenCache.keyOf(this.config.name, token);
   }
 
-  /** Verify `token`; resolves with the identity or rejects with CredentialRejected. */
-  async verify(token: string): Promise<Identity> {
-    if (token.length > this.config.maxTokenBytes) throw new CredentialRejected(`token over ${this.config.maxTokenBytes} bytes`, 'token too large');
-    const cacheKey = TokenCache.keyOf(this.config.name, token);
+  /**
+   * The identity of an already verified, unexpired `token`, synchronously; null on a miss.
+   * `key`: its `cacheKey`, when the caller has it already (a miss then goes on to `verify`).
+   */
+  cached(token: string, key: string | null = this.cacheKey(token)): Identity | null {
+    return key === null ? null : this.#cache.get(key);
+  }
+
+  /** Verify `token` (`key`: its `cacheKey`); resolves with the identity or rejects with CredentialRejected. */
+  async verify(token: string, key: string | null = this.cacheKey(token)): Promise<Identity> {
+    if (token.length > this.config.maxTokenBytes || key === null) throw new CredentialRejected(`token over ${this.config.maxTokenBytes} bytes`, 'token too large');
+    const cacheKey = key;
     const hit = this.#cache.get(cacheKey);
     if (hit !== null) return hit;
     let payload: JWTPayload;

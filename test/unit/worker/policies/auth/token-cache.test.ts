@@ -1,5 +1,6 @@
 /** The verified-token cache: bounded LRU, never past exp or maxAge, keyed by hash. */
 import t from 'tap';
+import { createHash } from 'node:crypto';
 import { TokenCache } from '../../../../../src/worker/policies/auth/index.js';
 
 const id = (subject: string) => ({ method: 'jwt:idp', subject, roles: [], scopes: [], keyId: null, rateLimit: null });
@@ -39,4 +40,6 @@ t.test('keys are hashes, never the token', async (t) => {
   const key = TokenCache.keyOf('idp', 'eyJhbGciOi.secret.token');
   t.notMatch(key, /secret/);
   t.not(key, TokenCache.keyOf('other', 'eyJhbGciOi.secret.token'), 'per provider');
+  // A cryptographic hash: a token crafted to collide with a cached one must be infeasible.
+  t.equal(key, `idp\n${createHash('sha256').update('eyJhbGciOi.secret.token').digest('base64url')}`, 'SHA-256 of the token');
 });
