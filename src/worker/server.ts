@@ -13,7 +13,8 @@ import net, { type Socket } from 'node:net';
 import { DEFAULT_METHODS, type ServerConfig } from '../ipc/index.js';
 import type { ConnectionMetrics, Logger } from '../telemetry/index.js';
 import { ExpectationFailedError } from '../common/index.js';
-import { randomUuid, sendError, TrustedProxies, type GatewayHandler } from './pipeline/index.js';
+import { randomUUID } from 'node:crypto';
+import { sendError, TrustedProxies, type GatewayHandler } from './pipeline/index.js';
 import { ConnectionLimiter } from './connection-limiter.js';
 import { requestIsHttps } from './policies/index.js';
 
@@ -68,7 +69,7 @@ export class WorkerServer {
     // never asked for, so answer with the JSON error and close instead.
     this.#server.on('checkExpectation', (req, res) => {
       res.shouldKeepAlive = false;
-      sendError(res, new ExpectationFailedError(), randomUuid(), null, this.#handler.table.errorHeadersFor(req, (r) => requestIsHttps(r, trusted)));
+      sendError(res, new ExpectationFailedError(), randomUUID(), null, this.#handler.table.errorHeadersFor(req, (r) => requestIsHttps(r, trusted)));
       this.#logger.debug({ expect: req.headers.expect, remote: req.socket.remoteAddress }, 'unsupported Expect refused');
     });
     // CONNECT never reaches the request handler: Node emits it here, and without a
@@ -159,7 +160,7 @@ export class WorkerServer {
 
 /** Write the JSON error body straight to a socket no response object owns, then close it. */
 function writeRawError(socket: Socket, status: number, reason: string, code: string, message: string, extra = ''): void {
-  const requestId = randomUuid();
+  const requestId = randomUUID();
   const body = JSON.stringify({ error: { code, message, requestId } });
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\n` +

@@ -5,17 +5,6 @@
  */
 export function hostnameOf(host: string | undefined): string {
   if (host === undefined || host === '') return '';
-  // Most requests repeat the previous request's Host: reuse its answer.
-  if (host === lastHost) return lastHostname;
-  lastHostname = computeHostname(host);
-  lastHost = host;
-  return lastHostname;
-}
-
-let lastHost = '';
-let lastHostname = '';
-
-function computeHostname(host: string): string {
   let end = host.length;
   if (host.charCodeAt(0) === 0x5b /* [ */) {
     const close = host.indexOf(']');

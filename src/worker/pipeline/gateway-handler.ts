@@ -26,11 +26,11 @@ import {
 import { methodLabel, requestTraceOf, statusClass, type DataPlaneMetrics, type Logger, type RequestTracer } from '../../telemetry/index.js';
 import { normalizePath, type RouteLookup } from '../router/index.js';
 import { clientAddress, effectiveLimits, limitKeyOf, rateLimitHeaders, requestIsHttps, type AuthPolicy, type Identity, type RateLimitAsk } from '../policies/index.js';
-import { UpstreamCall, upstreamRequestHeaders, type CallHooks, type ExchangeOutcome } from '../upstream/index.js';
+import { HeaderNames, UpstreamCall, upstreamRequestHeaders, type CallHooks, type ExchangeOutcome } from '../upstream/index.js';
 import { BodyLimit } from './body-limit.js';
 import { hostnameOf } from './client-host.js';
 import { answerPreflight } from './preflight.js';
-import { requestIdFor } from './request-id.js';
+import { RequestIds } from './request-id.js';
 import { isIdentityKey, renderRewrite, type RouteTable, type RouteTarget, type ScopedLimit } from './route-table.js';
 import { sendError, sendJson } from './send-error.js';
 import { TrustedProxies } from './trusted-proxies.js';
@@ -109,6 +109,8 @@ export class GatewayHandler {
   readonly #rateLimit: RateLimitAsk;
   readonly #callHooks: CallHooks;
   readonly #tracer: RequestTracer | null;
+  readonly #requestIds = new RequestIds();
+  readonly #headerNames = new HeaderNames();
   readonly status: NodeStatus;
   readonly #isDraining = () => this.#draining;
   readonly #isHttps = (req: IncomingMessage) => requestIsHttps(req, this.#trusted);
@@ -188,7 +190,7 @@ export class GatewayHandler {
   /** The `request` listener. */
   handle(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
-    const requestId = requestIdFor(req.headers['x-request-id']);
+    const requestId = this.#requestIds.for(req.headers['x-request-id']);
     if (this.#draining) res.shouldKeepAlive = false;
     this.#metrics.inFlight++;
     this.#tracer?.start(req, res, this.#traceTrusted.has(req.socket.remoteAddress));
@@ -419,6 +421,7 @@ export class GatewayHandler {
         this.#done(req, requestId, started, path, fields, outcome);
       },
       hooks: this.#callHooks,
+      headerNames: this.#headerNames,
       trace: this.#tracer === null ? null : (requestTraceOf(req) ?? null),
     }).start();
   }

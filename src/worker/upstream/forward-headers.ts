@@ -9,7 +9,7 @@
  */
 import { unmapIPv4 } from '../../common/index.js';
 import { CLIENT_IP_HEADERS, FORWARDING_HEADERS, HOP_BY_HOP_HEADERS } from '../../ipc/index.js';
-import { headerNameOf, NameKind } from './header-names.js';
+import { NameKind, type HeaderNames } from './header-names.js';
 
 const HOP_BY_HOP = HOP_BY_HOP_HEADERS;
 const FORWARDING = FORWARDING_HEADERS;
@@ -114,14 +114,15 @@ export function clientResponseHeaders(
   raw: readonly Buffer[],
   requestId: string,
   via: string,
-  hook: ResponseHeaderHook | null = null,
+  hook: ResponseHeaderHook | null,
+  names: HeaderNames,
 ): string[] {
   const hidden = hook === null ? null : hook.hidden;
   const out: string[] = [];
   let named: Set<string> | null = null;
   let upstreamVia: string | null = null;
   for (let i = 0; i < raw.length; i += 2) {
-    const h = headerNameOf(raw[i]!);
+    const h = names.of(raw[i]!);
     const kind = h.kind;
     if (kind === NameKind.Drop) continue;
     if (kind === NameKind.Connection) {

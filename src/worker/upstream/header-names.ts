@@ -41,36 +41,41 @@ interface Entry {
 const MAX_NAMES = 512;
 // Longer names are unusual; they are decoded every time.
 const MAX_LENGTH = 64;
-const seen = new Map<number, Entry>();
 
-/** The decoded form of the header name in `buf` (latin1, as undici delivers it). */
-export function headerNameOf(buf: Buffer): HeaderName {
-  const n = buf.length;
-  if (n > MAX_LENGTH) return decode(buf);
-  // FNV-1a over the bytes, seeded with the length.
-  let h = 0x811c9dc5 ^ n;
-  for (let i = 0; i < n; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-  const hit = seen.get(h);
-  if (hit !== undefined) {
-    const b = hit.bytes;
-    if (b.length === n) {
-      let same = true;
-      for (let i = 0; i < n; i++) {
-        if (b[i] !== buf[i]) {
-          same = false;
-          break;
+/** The decoded names of one worker. */
+export class HeaderNames {
+  readonly #seen = new Map<number, Entry>();
+
+  /** The decoded form of the header name in `buf` (latin1, as undici delivers it). */
+  of(buf: Buffer): HeaderName {
+    const n = buf.length;
+    if (n > MAX_LENGTH) return decode(buf);
+    // FNV-1a over the bytes, seeded with the length.
+    let h = 0x811c9dc5 ^ n;
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    const seen = this.#seen;
+    const hit = seen.get(h);
+    if (hit !== undefined) {
+      const b = hit.bytes;
+      if (b.length === n) {
+        let same = true;
+        for (let i = 0; i < n; i++) {
+          if (b[i] !== buf[i]) {
+            same = false;
+            break;
+          }
         }
+        if (same) return hit.info;
       }
-      if (same) return hit.info;
+      // A hash collision with another name: decode this one every time.
+      return decode(buf);
     }
-    // A hash collision with another name: decode this one every time.
-    return decode(buf);
+    const info = decode(buf);
+    // Full (an upstream inventing names): start over rather than freeze out later names.
+    if (seen.size >= MAX_NAMES) seen.clear();
+    seen.set(h, { bytes: Uint8Array.from(buf), info });
+    return info;
   }
-  const info = decode(buf);
-  // Full (an upstream inventing names): start over rather than freeze out later names.
-  if (seen.size >= MAX_NAMES) seen.clear();
-  seen.set(h, { bytes: Uint8Array.from(buf), info });
-  return info;
 }
 
 function decode(buf: Buffer): HeaderName {

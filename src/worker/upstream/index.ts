@@ -8,3 +8,4 @@ export { OutlierDetector, type OutlierState, type TryResult } from './outlier-de
 export { RetryBudget } from './retry-budget.js';
 export { fullJitterBackoff, parseRetryAfter } from './backoff.js';
 export { createBalancer, type Balancer, type Endpoint } from './balancers/index.js';
+export { HeaderNames, NameKind, type HeaderName } from './header-names.js';

@@ -31,7 +31,7 @@ import type { RetryCondition } from '../../ipc/index.js';
 import { fullJitterBackoff, parseRetryAfter } from './backoff.js';
 import { retryConditionOf, upstreamError } from './upstream-error.js';
 import { UpstreamTry } from './upstream-try.js';
-import { headerNameOf } from './header-names.js';
+import type { HeaderNames } from './header-names.js';
 import type { TryResult } from './outlier-detector.js';
 import type { ResponseHeaderHook } from './forward-headers.js';
 import { statusClass, type RequestTrace } from '../../telemetry/index.js';
@@ -80,6 +80,8 @@ export interface CallOptions {
   /** The call ended; `call.lastEndpoint` and `call.tries` tell where it went. */
   readonly done: (outcome: ExchangeOutcome, call: UpstreamCall) => void;
   readonly hooks: CallHooks;
+  /** The worker's decoded upstream header names. */
+  readonly headerNames: HeaderNames;
   /** The request's trace when tracing is on: one client span per try. */
   readonly trace?: RequestTrace | null;
 }
@@ -315,7 +317,7 @@ export class UpstreamCall {
   #retryAfter(rawHeaders: Buffer[]): number {
     for (let i = 0; i < rawHeaders.length; i += 2) {
       const name = rawHeaders[i]!;
-      if (name.length !== 11 || headerNameOf(name).lower !== 'retry-after') continue;
+      if (name.length !== 11 || this.opts.headerNames.of(name).lower !== 'retry-after') continue;
       const ms = parseRetryAfter(rawHeaders[i + 1]!.toString('latin1'), Date.now());
       if (ms === null) return -2;
       return ms > this.opts.service.retry.backoff.maxMs ? -1 : ms;

@@ -69,7 +69,7 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
   /** Response headers for the client (hop-by-hop stripped, Via and request id set). */
   clientHeaders(rawHeaders: Buffer[]): string[] {
     const o = this.#call.opts;
-    return clientResponseHeaders(rawHeaders, o.requestId, o.via, o.responseHeaders ?? null);
+    return clientResponseHeaders(rawHeaders, o.requestId, o.via, o.responseHeaders ?? null, o.headerNames);
   }
 
   onConnect(abort: (err?: Error) => void): void {

@@ -1,5 +1,9 @@
 import t from 'tap';
-import { TrustedProxies, compileRewrite, hostnameOf, randomUuid, renderRewrite, requestIdFor } from '../../../../src/worker/pipeline/index.js';
+import { RequestIds, TrustedProxies, compileRewrite, hostnameOf, renderRewrite } from '../../../../src/worker/pipeline/index.js';
+
+const ids = new RequestIds();
+const requestIdFor = (incoming: string | string[] | undefined) => ids.for(incoming);
+const randomUuid = () => ids.uuid();
 
 t.test('request id: well-formed incoming ids are kept, anything else is replaced by a UUID', async (t) => {
   t.equal(requestIdFor('abc-123_x.y:z'), 'abc-123_x.y:z');
@@ -36,7 +40,7 @@ t.test('hostnameOf: lower-case, no port, no trailing dot, IPv6 literal kept', as
   t.equal(hostnameOf('[::1]:8080'), '[::1]');
   t.equal(hostnameOf(undefined), '');
   t.equal(hostnameOf('[::1'), '');
-  // Alternating and repeated hosts: the remembered last answer never leaks into another host's.
+  // Alternating and repeated hosts.
   for (const [host, want] of [['A.example', 'a.example'], ['A.example', 'a.example'], ['b.example:81', 'b.example'], ['A.example', 'a.example'], ['', ''], ['A.example', 'a.example']]) {
     t.equal(hostnameOf(host), want, host);
   }

@@ -6,7 +6,9 @@
 import t from 'tap';
 import { DEFAULT_SECURITY_HEADERS, type SecurityHeadersConfig } from '../../../../src/ipc/index.js';
 import { CorsPolicy, ResponseHeaderPolicy, requestIsHttps } from '../../../../src/worker/policies/index.js';
-import { clientResponseHeaders } from '../../../../src/worker/upstream/index.js';
+import { clientResponseHeaders, HeaderNames } from '../../../../src/worker/upstream/index.js';
+
+const NAMES = new HeaderNames();
 
 const raw = (...pairs: string[]) => pairs.map((p) => Buffer.from(p, 'latin1'));
 const headersOf = (flat: string[]) => {
@@ -18,13 +20,13 @@ const cfg = (over: Partial<SecurityHeadersConfig>): SecurityHeadersConfig => ({ 
 
 t.test('defaults: nosniff and DENY added, Server and X-Powered-By removed, upstream values kept', async (t) => {
   const p = new ResponseHeaderPolicy(DEFAULT_SECURITY_HEADERS, null);
-  const h = headersOf(clientResponseHeaders(raw('Server', 'nginx/1.2', 'X-Powered-By', 'PHP/8', 'Content-Type', 'text/html'), 'rid', '1.1 gw', p.forRequest(undefined, false)));
+  const h = headersOf(clientResponseHeaders(raw('Server', 'nginx/1.2', 'X-Powered-By', 'PHP/8', 'Content-Type', 'text/html'), 'rid', '1.1 gw', p.forRequest(undefined, false), NAMES));
   t.notOk('server' in h);
   t.notOk('x-powered-by' in h);
   t.same(h['x-content-type-options'], ['nosniff']);
   t.same(h['x-frame-options'], ['DENY']);
   t.notOk('strict-transport-security' in h, 'no HSTS by default');
-  const own = headersOf(clientResponseHeaders(raw('X-Frame-Options', 'SAMEORIGIN'), 'rid', '1.1 gw', p));
+  const own = headersOf(clientResponseHeaders(raw('X-Frame-Options', 'SAMEORIGIN'), 'rid', '1.1 gw', p, NAMES));
   t.same(own['x-frame-options'], ['SAMEORIGIN'], 'an upstream policy wins over the default');
   t.equal(p.forRequest(undefined, false), p, 'no per-request object without CORS or HSTS');
 });
@@ -34,7 +36,7 @@ t.test('configured headers, forced values through removeResponseHeaders, everyth
     cfg({ contentSecurityPolicy: "frame-ancestors 'none'", referrerPolicy: 'no-referrer', removeResponseHeaders: ['x-frame-options', 'x-debug'] }),
     null,
   );
-  const h = headersOf(clientResponseHeaders(raw('X-Frame-Options', 'ALLOWALL', 'X-Debug', '1', 'x-keep', 'y'), 'rid', '1.1 gw', p));
+  const h = headersOf(clientResponseHeaders(raw('X-Frame-Options', 'ALLOWALL', 'X-Debug', '1', 'x-keep', 'y'), 'rid', '1.1 gw', p, NAMES));
   t.same(h['x-frame-options'], ['DENY'], 'removed upstream copy, gateway value forced');
   t.notOk('x-debug' in h);
   t.same(h['x-keep'], ['y']);
@@ -42,16 +44,16 @@ t.test('configured headers, forced values through removeResponseHeaders, everyth
   t.same(h['referrer-policy'], ['no-referrer']);
   const off = new ResponseHeaderPolicy(cfg({ contentTypeOptions: false, frameOptions: false, hideServerHeaders: false }), null);
   t.equal(off.hidden, null);
-  const plain = headersOf(clientResponseHeaders(raw('Server', 'up'), 'rid', '1.1 gw', off));
+  const plain = headersOf(clientResponseHeaders(raw('Server', 'up'), 'rid', '1.1 gw', off, NAMES));
   t.same(Object.keys(plain).sort(), ['server', 'via', 'x-request-id'], 'nothing added or removed');
 });
 
 t.test('HSTS only when the request is known to be HTTPS', async (t) => {
   const p = new ResponseHeaderPolicy(cfg({ hsts: { maxAgeSeconds: 600, includeSubDomains: true, preload: true } }), null);
   t.ok(p.usesHttps);
-  const https = headersOf(clientResponseHeaders(raw(), 'rid', '1.1 gw', p.forRequest(undefined, true)));
+  const https = headersOf(clientResponseHeaders(raw(), 'rid', '1.1 gw', p.forRequest(undefined, true), NAMES));
   t.same(https['strict-transport-security'], ['max-age=600; includeSubDomains; preload']);
-  const http = headersOf(clientResponseHeaders(raw(), 'rid', '1.1 gw', p.forRequest(undefined, false)));
+  const http = headersOf(clientResponseHeaders(raw(), 'rid', '1.1 gw', p.forRequest(undefined, false), NAMES));
   t.notOk('strict-transport-security' in http);
   const trusted = { has: (a: string | undefined) => a === '10.0.0.1' };
   const req = (remote: string, proto?: string) => ({ socket: { remoteAddress: remote }, headers: proto === undefined ? {} : { 'x-forwarded-proto': proto } }) as never;
@@ -66,15 +68,15 @@ t.test('CORS route: upstream Access-Control-* replaced, origin echoed, Vary merg
   const cors = new CorsPolicy({ origins: ['https://app.example.com'], methods: ['GET'], headers: [], exposeHeaders: ['X-Total'], credentials: true, maxAgeSeconds: 0 });
   const p = new ResponseHeaderPolicy(DEFAULT_SECURITY_HEADERS, cors);
   const up = raw('Access-Control-Allow-Origin', '*', 'Vary', 'Accept-Encoding');
-  const h = headersOf(clientResponseHeaders(up, 'rid', '1.1 gw', p.forRequest('https://app.example.com', false)));
+  const h = headersOf(clientResponseHeaders(up, 'rid', '1.1 gw', p.forRequest('https://app.example.com', false), NAMES));
   t.same(h['access-control-allow-origin'], ['https://app.example.com']);
   t.same(h['access-control-allow-credentials'], ['true']);
   t.same(h['access-control-expose-headers'], ['X-Total']);
   t.same(h['vary'], ['Accept-Encoding, Origin'], 'Origin appended to the upstream Vary');
-  const other = headersOf(clientResponseHeaders(up, 'rid', '1.1 gw', p.forRequest('https://evil.example', false)));
+  const other = headersOf(clientResponseHeaders(up, 'rid', '1.1 gw', p.forRequest('https://evil.example', false), NAMES));
   t.notOk('access-control-allow-origin' in other, 'no CORS header for other origins, not even the upstream one');
   t.same(other['vary'], ['Accept-Encoding, Origin']);
-  const already = headersOf(clientResponseHeaders(raw('vary', 'origin'), 'rid', '1.1 gw', p.forRequest(undefined, false)));
+  const already = headersOf(clientResponseHeaders(raw('vary', 'origin'), 'rid', '1.1 gw', p.forRequest(undefined, false), NAMES));
   t.same(already['vary'], ['origin'], 'not added twice');
   t.same(p.record('https://app.example.com', false, { 'retry-after': '1' }), {
     'x-content-type-options': 'nosniff',

@@ -1,5 +1,7 @@
 import t from 'tap';
-import { clientResponseHeaders, upstreamRequestHeaders, type ForwardContext } from '../../../../src/worker/upstream/index.js';
+import { clientResponseHeaders, HeaderNames, upstreamRequestHeaders, type ForwardContext } from '../../../../src/worker/upstream/index.js';
+
+const NAMES = new HeaderNames();
 
 const ctx = (over: Partial<ForwardContext> = {}): ForwardContext => ({
   remoteAddress: '203.0.113.7',
@@ -76,7 +78,7 @@ t.test('preserveHost sends the client Host; a client x-request-id is replaced by
 t.test('response: hop-by-hop stripped, duplicates kept, Via appended, request id set', async (t) => {
   const raw = ['Content-Type', 'text/plain', 'Connection', 'close, X-Hop', 'X-Hop', '1', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2',
     'Transfer-Encoding', 'chunked', 'Via', '1.0 app', 'X-Request-Id', 'upstream-id'].map((s) => Buffer.from(s, 'latin1'));
-  const out = toMap(clientResponseHeaders(raw, 'rid-9', '1.1 gateway'));
+  const out = toMap(clientResponseHeaders(raw, 'rid-9', '1.1 gateway', null, NAMES));
   t.same(out.get('set-cookie'), ['a=1', 'b=2']);
   t.notOk(out.has('connection'));
   t.notOk(out.has('x-hop'));
@@ -89,22 +91,22 @@ t.test('response hook: hidden names dropped (any case), finish sees the final li
   const raw = ['Server', 'app/1', 'X-Powered-By', 'php', 'X-Keep', '1'].map((s) => Buffer.from(s, 'latin1'));
   const calls: string[][] = [];
   const hook = { hidden: new Set(['server', 'x-powered-by']), finish: (out: string[]) => void (calls.push([...out]), out.push('x-added', 'y')) };
-  const out = clientResponseHeaders(raw, 'rid-3', '1.1 gateway', hook);
+  const out = clientResponseHeaders(raw, 'rid-3', '1.1 gateway', hook, NAMES);
   t.same(calls, [['X-Keep', '1', 'via', '1.1 gateway', 'x-request-id', 'rid-3']], 'finish runs after Via and the request id');
   t.same(out, ['X-Keep', '1', 'via', '1.1 gateway', 'x-request-id', 'rid-3', 'x-added', 'y']);
-  const none = clientResponseHeaders(raw, 'rid-3', '1.1 gateway', { hidden: null, finish: () => {} });
+  const none = clientResponseHeaders(raw, 'rid-3', '1.1 gateway', { hidden: null, finish: () => {} }, NAMES);
   t.same(toMap(none).get('server'), ['app/1'], 'hidden: null removes nothing');
 });
 
 t.test('Connection naming only hop-by-hop fields drops them; names listed after them still drop theirs', async (t) => {
   const raw = ['X-Hop', '1', 'Content-Type', 'text/plain', 'Connection', 'Keep-Alive', 'Keep-Alive', 'timeout=5', 'Connection', 'TE, x-hop']
     .map((s) => Buffer.from(s, 'latin1'));
-  t.same(clientResponseHeaders(raw, 'rid-1', '1.1 gw'), ['Content-Type', 'text/plain', 'via', '1.1 gw', 'x-request-id', 'rid-1'],
+  t.same(clientResponseHeaders(raw, 'rid-1', '1.1 gw', null, NAMES), ['Content-Type', 'text/plain', 'via', '1.1 gw', 'x-request-id', 'rid-1'],
     'a name listed in a second Connection header is dropped even though it came first');
   const plain = ['Content-Type', 'text/plain', 'Connection', 'keep-alive', 'Keep-Alive', 'timeout=5'].map((s) => Buffer.from(s, 'latin1'));
-  t.same(clientResponseHeaders(plain, 'rid-2', '1.1 gw'), ['Content-Type', 'text/plain', 'via', '1.1 gw', 'x-request-id', 'rid-2']);
+  t.same(clientResponseHeaders(plain, 'rid-2', '1.1 gw', null, NAMES), ['Content-Type', 'text/plain', 'via', '1.1 gw', 'x-request-id', 'rid-2']);
   const via = ['Via', '1.0 app', 'Connection', 'Via'].map((s) => Buffer.from(s, 'latin1'));
-  t.same(toMap(clientResponseHeaders(via, 'rid-3', '1.1 gw')).get('via'), ['1.1 gw'], "a Via the upstream named in Connection is not merged");
+  t.same(toMap(clientResponseHeaders(via, 'rid-3', '1.1 gw', null, NAMES)).get('via'), ['1.1 gw'], "a Via the upstream named in Connection is not merged");
   const up = toMap(upstreamRequestHeaders(['Host', 'a', 'X-Hop', '1', 'Connection', 'keep-alive', 'Connection', 'x-hop', 'X-Keep', '2'], ctx()));
   t.notOk(up.has('x-hop'));
   t.same(up.get('x-keep'), ['2']);

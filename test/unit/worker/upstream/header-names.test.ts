@@ -1,6 +1,6 @@
 /** Decoded upstream header names: right string, right class, whatever the cache holds. */
 import t from 'tap';
-import { headerNameOf, NameKind } from '../../../../src/worker/upstream/header-names.js';
+import { HeaderNames, NameKind } from '../../../../src/worker/upstream/index.js';
 
 /** A Buffer holding `s` inside a larger allocation, as undici's parser slices them. */
 const slice = (s: string): Buffer => {
@@ -10,6 +10,8 @@ const slice = (s: string): Buffer => {
 };
 
 t.test('names keep their spelling, lower-case form and class', async (t) => {
+  const names = new HeaderNames();
+  const headerNameOf = (b: Buffer) => names.of(b);
   const cases: [string, NameKind][] = [
     ['Content-Type', NameKind.Keep], ['connection', NameKind.Connection], ['Connection', NameKind.Connection],
     ['Keep-Alive', NameKind.Drop], ['Transfer-Encoding', NameKind.Drop], ['X-Request-Id', NameKind.Drop],
@@ -28,11 +30,15 @@ t.test('names keep their spelling, lower-case form and class', async (t) => {
 });
 
 t.test('names of one length and similar bytes are never confused', async (t) => {
-  const names = ['x-a', 'x-b', 'x-A', 'y-a', 'x-aa', 'x-a\u0000', '\u0000x-a'];
-  for (let round = 0; round < 3; round++) for (const n of names) t.equal(headerNameOf(slice(n)).name, n);
+  const names = new HeaderNames();
+  const headerNameOf = (b: Buffer) => names.of(b);
+  const similar = ['x-a', 'x-b', 'x-A', 'y-a', 'x-aa', 'x-a\u0000', '\u0000x-a'];
+  for (let round = 0; round < 3; round++) for (const n of similar) t.equal(headerNameOf(slice(n)).name, n);
 });
 
 t.test('two names with the same hash: each decodes to itself, the first stays remembered', async (t) => {
+  const names = new HeaderNames();
+  const headerNameOf = (b: Buffer) => names.of(b);
   // Same length and the same FNV-1a hash (found by search).
   const first = headerNameOf(slice('x-igizzzlc'));
   for (let round = 0; round < 3; round++) {
@@ -42,6 +48,8 @@ t.test('two names with the same hash: each decodes to itself, the first stays re
 });
 
 t.test('beyond the bound and the length limit, names are still decoded right', async (t) => {
+  const names = new HeaderNames();
+  const headerNameOf = (b: Buffer) => names.of(b);
   for (let i = 0; i < 2000; i++) {
     const n = `X-Custom-${i}`;
     if (headerNameOf(slice(n)).name !== n) t.fail(n);
@@ -52,4 +60,13 @@ t.test('beyond the bound and the length limit, names are still decoded right', a
   // The flood did not freeze the cache: a name seen after it is remembered again.
   const after = headerNameOf(slice('X-After-Flood'));
   t.equal(headerNameOf(slice('X-After-Flood')), after, 'remembered (same object)');
+});
+
+t.test('each worker owns its names: one instance never answers from another', async (t) => {
+  const a = new HeaderNames();
+  const b = new HeaderNames();
+  const fromA = a.of(slice('X-Shared'));
+  t.equal(a.of(slice('X-Shared')), fromA);
+  t.not(b.of(slice('X-Shared')), fromA, 'a separate cache');
+  t.equal(b.of(slice('X-Shared')).name, 'X-Shared');
 });
