@@ -10,10 +10,10 @@
  */
 import { createServer, type Server } from 'node:http';
 import net, { type Socket } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { DEFAULT_METHODS, type ServerConfig } from '../ipc/index.js';
 import type { ConnectionMetrics, Logger } from '../telemetry/index.js';
 import { ExpectationFailedError } from '../common/index.js';
-import { randomUUID } from 'node:crypto';
 import { sendError, TrustedProxies, type GatewayHandler } from './pipeline/index.js';
 import { ConnectionLimiter } from './connection-limiter.js';
 import { requestIsHttps } from './policies/index.js';
