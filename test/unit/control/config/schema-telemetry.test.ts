@@ -1,5 +1,6 @@
 /** The `telemetry.tracing` section: defaults, the snapshot, env interpolation and every bad value reported. */
 import t from 'tap';
+import { TRACING_OFF } from '../../../helpers/snapshot.js';
 import { brief, loadYaml, problemsOf, snapshotOf, withRoutes } from './helpers.js';
 
 const ROUTE = '  - { id: r, path: /r, service: svc }';
@@ -18,6 +19,7 @@ t.test('without a telemetry section tracing is off with documented defaults', as
     flushIntervalMs: 1000,
     exportTimeoutMs: 5000,
   });
+  t.same(snap.telemetry.tracing, TRACING_OFF, 'the defaults hand-built test snapshots use');
   t.ok(Object.isFrozen(snap.telemetry.tracing), 'frozen like the rest of the snapshot');
 });
 

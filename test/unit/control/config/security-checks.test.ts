@@ -4,6 +4,7 @@
  */
 import t from 'tap';
 import { originProblem } from '../../../../src/control/config/security-checks.js';
+import { DEFAULT_SECURITY_HEADERS } from '../../../../src/ipc/index.js';
 import { brief, loadYaml, problemsOf, snapshotOf, withRoutes } from './helpers.js';
 
 t.test('defaults: methods allowlist, no per-IP limit, safe headers; route keys only when written', async (t) => {
@@ -19,6 +20,7 @@ t.test('defaults: methods allowlist, no per-IP limit, safe headers; route keys o
     hideServerHeaders: true,
     removeResponseHeaders: [],
   });
+  t.same(snap.server.securityHeaders, DEFAULT_SECURITY_HEADERS, 'the same defaults hand-built snapshots fall back to');
   const route = snap.routes[0]!;
   t.notOk('cors' in route || 'limits' in route || 'securityHeaders' in route, 'absent unless configured');
 });
