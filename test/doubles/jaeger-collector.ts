@@ -22,7 +22,7 @@
  * real `@opentelemetry/exporter-jaeger`, so the bytes are the exporter's own.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { listenOnLoopback } from '../helpers/net.js';
 import { ThriftReader, ThriftDecodeError, type ThriftStruct, type ThriftValue } from './thrift-binary.js';
 
 /** A tag value as decoded. */
@@ -111,10 +111,8 @@ export function decodeBatch(body: Buffer): CollectedSpan[] {
 }
 
 /** Start a collector double on 127.0.0.1 (random port). */
-export function startJaegerCollector(): Promise<JaegerCollector> {
-  const sockets = new Set<Socket>();
+export async function startJaegerCollector(): Promise<JaegerCollector> {
   const server: Server = createServer((req, res) => handle(req, res));
-  server.on('connection', (s) => (sockets.add(s), s.on('close', () => sockets.delete(s))));
   let collector!: JaegerCollector;
 
   function answer(req: IncomingMessage, res: ServerResponse, status: number, text: string): void {
@@ -145,26 +143,18 @@ export function startJaegerCollector(): Promise<JaegerCollector> {
     });
   }
 
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      const url = `http://127.0.0.1:${port}`;
-      collector = {
-        url,
-        endpoint: `${url}/api/traces`,
-        spans: [],
-        requests: [],
-        mode: 'accept',
-        get connections() {
-          return sockets.size;
-        },
-        close: () =>
-          new Promise<void>((r) => {
-            for (const s of sockets) s.destroy();
-            server.close(() => r());
-          }),
-      };
-      resolve(collector);
-    });
-  });
+  const listening = await listenOnLoopback(server);
+  const url = `http://127.0.0.1:${listening.port}`;
+  collector = {
+    url,
+    endpoint: `${url}/api/traces`,
+    spans: [],
+    requests: [],
+    mode: 'accept',
+    get connections() {
+      return listening.connections;
+    },
+    close: listening.close,
+  };
+  return collector;
 }

@@ -16,7 +16,7 @@
  * Spans come from `source()` (usually the collector double's store).
  */
 import { createServer, type Server } from 'node:http';
-import type { Socket } from 'node:net';
+import { listenOnLoopback } from '../helpers/net.js';
 import type { CollectedSpan, TagValue } from './jaeger-collector.js';
 
 /** A running query double. */
@@ -84,8 +84,7 @@ export function toJaegerTraces(spans: readonly CollectedSpan[]): unknown[] {
 }
 
 /** Start a query double on 127.0.0.1 serving the spans `source()` returns. */
-export function startJaegerQuery(source: () => readonly CollectedSpan[]): Promise<JaegerQuery> {
-  const sockets = new Set<Socket>();
+export async function startJaegerQuery(source: () => readonly CollectedSpan[]): Promise<JaegerQuery> {
   const requests: string[] = [];
   const server: Server = createServer((req, res) => {
     requests.push(req.url ?? '/');
@@ -119,19 +118,6 @@ export function startJaegerQuery(source: () => readonly CollectedSpan[]): Promis
     }
     send(404, null, [{ code: 404, msg: '404 page not found' }]);
   });
-  server.on('connection', (s) => (sockets.add(s), s.on('close', () => sockets.delete(s))));
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        requests,
-        close: () =>
-          new Promise<void>((r) => {
-            for (const s of sockets) s.destroy();
-            server.close(() => r());
-          }),
-      });
-    });
-  });
+  const { port, close } = await listenOnLoopback(server);
+  return { url: `http://127.0.0.1:${port}`, requests, close };
 }

@@ -4,7 +4,7 @@
  * fetches so tests can see when the gateway refetched.
  */
 import { createServer, type Server } from 'node:http';
-import type { Socket } from 'node:net';
+import { listenOnLoopback } from '../helpers/net.js';
 
 /** A running JWKS double. */
 export interface JwksServer {
@@ -19,10 +19,9 @@ export interface JwksServer {
 }
 
 /** Start the double on 127.0.0.1 serving `keys` at /jwks.json. */
-export function startJwksServer(keys: readonly Record<string, unknown>[]): Promise<JwksServer> {
+export async function startJwksServer(keys: readonly Record<string, unknown>[]): Promise<JwksServer> {
   let current = keys;
   let down: '503' | 'reset' | null = null;
-  const sockets = new Set<Socket>();
   const state = { fetches: 0 };
   const server: Server = createServer((req, res) => {
     state.fetches++;
@@ -34,29 +33,17 @@ export function startJwksServer(keys: readonly Record<string, unknown>[]): Promi
     const body = JSON.stringify({ keys: current });
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      resolve({
-        url: `http://127.0.0.1:${port}/jwks.json`,
-        get fetches() {
-          return state.fetches;
-        },
-        set fetches(n: number) {
-          state.fetches = n;
-        },
-        setKeys: (k) => void (current = k),
-        setDown: (m) => void (down = m),
-        close: () =>
-          new Promise<void>((r) => {
-            for (const s of sockets) s.destroy();
-            server.close(() => r());
-          }),
-      });
-    });
-  });
+  const listening = await listenOnLoopback(server);
+  return {
+    url: `http://127.0.0.1:${listening.port}/jwks.json`,
+    get fetches() {
+      return state.fetches;
+    },
+    set fetches(n: number) {
+      state.fetches = n;
+    },
+    setKeys: (k) => void (current = k),
+    setDown: (m) => void (down = m),
+    close: listening.close,
+  };
 }

@@ -1,5 +1,5 @@
-/** Small network helpers for tests: free ports and waiting for a condition. */
-import { createServer } from 'node:net';
+/** Small network helpers for tests: free ports, listening servers, waiting for a condition. */
+import { createServer, type Server, type Socket } from 'node:net';
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -32,3 +32,37 @@ export async function waitFor<T>(fn: () => Promise<T> | T, timeoutMs: number, ev
 
 /** Resolve after `ms`. */
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A test server listening on 127.0.0.1. */
+export interface Listening {
+  readonly port: number;
+  /** Connections open right now. */
+  readonly connections: number;
+  /** Stop listening and cut every open connection (keep-alive sockets included). */
+  close(): Promise<void>;
+}
+
+/** Listen on a free loopback port, tracking connections so `close()` never waits on a keep-alive socket. */
+export function listenOnLoopback(server: Server): Promise<Listening> {
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      resolve({
+        port,
+        get connections() {
+          return sockets.size;
+        },
+        close: () =>
+          new Promise<void>((r) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => r());
+          }),
+      });
+    });
+  });
+}

@@ -3,7 +3,7 @@
  * received, so tests assert on the wire rather than on mocks.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { listenOnLoopback } from './net.js';
 
 /** What the upstream saw of one request. */
 export interface SeenRequest {
@@ -23,35 +23,16 @@ export interface TestUpstream {
 }
 
 /** Start an upstream on 127.0.0.1 answering with `handler` (default: JSON echo). */
-export function startUpstream(
+export async function startUpstream(
   handler: (req: IncomingMessage, res: ServerResponse) => void = echo,
 ): Promise<TestUpstream> {
   const seen: SeenRequest[] = [];
-  const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     seen.push({ method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders });
     handler(req, res);
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        port,
-        seen,
-        server,
-        close: () =>
-          new Promise<void>((r) => {
-            for (const s of sockets) s.destroy();
-            server.close(() => r());
-          }),
-      });
-    });
-  });
+  const { port, close } = await listenOnLoopback(server);
+  return { url: `http://127.0.0.1:${port}`, port, seen, server, close };
 }
 
 /** Default handler: echo method, url, headers and body size as JSON. */

@@ -7,22 +7,22 @@ import t from 'tap';
 import { connect } from 'node:net';
 import http from 'node:http';
 import { RouteTable } from '../../../../src/worker/pipeline/index.js';
-import { Agent, request } from 'undici';
+import { request } from 'undici';
+import { testClient, type CallOptions } from '../../../helpers/http.js';
 import { startInProcess } from '../../../helpers/in-process-gateway.js';
 import { route, service, snapshot } from '../../../helpers/snapshot.js';
 import { startUpstream } from '../../../helpers/upstream.js';
 
-const agent = new Agent({ keepAliveTimeout: 1000 });
-t.teardown(() => agent.close());
+const { agent, call } = testClient(t);
 
-async function get(url: string, opts: Parameters<typeof request>[1] = {}) {
-  const res = await request(url, { dispatcher: agent, ...opts });
-  const text = await res.body.text();
+/** `call()`, with the body parsed as JSON when it is JSON (else `json` is null). */
+async function get(url: string, opts: CallOptions = {}) {
+  const answer = await call(url, opts);
   let json: any = null;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(answer.text);
   } catch {}
-  return { status: res.statusCode, headers: res.headers, text, json };
+  return { ...answer, json };
 }
 
 /** Send raw bytes and return the raw response text (until the server closes). */

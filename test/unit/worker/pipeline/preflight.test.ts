@@ -5,19 +5,12 @@
  */
 import t from 'tap';
 import { connect } from 'node:net';
-import { Agent, request } from 'undici';
+import { testClient } from '../../../helpers/http.js';
 import { startInProcess } from '../../../helpers/in-process-gateway.js';
 import { route, service, snapshot } from '../../../helpers/snapshot.js';
 import { startUpstream } from '../../../helpers/upstream.js';
 
-const agent = new Agent({ keepAliveTimeout: 1000 });
-t.teardown(() => agent.close());
-
-async function call(url: string, opts: Parameters<typeof request>[1] = {}) {
-  const res = await request(url, { dispatcher: agent, ...opts });
-  const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, text };
-}
+const { call } = testClient(t);
 
 const cors = {
   origins: ['https://app.example.com', 'https://*.example.org'],

@@ -6,21 +6,15 @@
  * ejection → half-open → recovery and panic.
  */
 import t from 'tap';
-import { Agent, request } from 'undici';
+import { request } from 'undici';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { testClient } from '../../../helpers/http.js';
 import { startInProcess } from '../../../helpers/in-process-gateway.js';
 import { route, service, snapshot } from '../../../helpers/snapshot.js';
 import { startUpstream, echo, type TestUpstream } from '../../../helpers/upstream.js';
 import { freePort, sleep } from '../../../helpers/net.js';
 
-const agent = new Agent({ keepAliveTimeout: 1000 });
-t.teardown(() => agent.close());
-
-async function call(url: string, opts: Parameters<typeof request>[1] = {}) {
-  const res = await request(url, { dispatcher: agent, ...opts });
-  const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, text };
-}
+const { agent, call } = testClient(t);
 
 const status = (code: number, headers: Record<string, string> = {}) => (_req: IncomingMessage, res: ServerResponse) => {
   res.writeHead(code, { 'content-type': 'text/plain', ...headers });
