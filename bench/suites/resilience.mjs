@@ -4,7 +4,9 @@
  * (core only), and through the gateway with the full pipeline configured: a node-wide
  * rate limit (never refusing: one IPC round trip to the primary per request), retries
  * with a budget, outlier detection with a failure-rate window, resource limits and an
- * active health check.
+ * active health check. A last target floods that pipeline past a tiny limit: nearly
+ * every answer is a 429, which the worker gives from the primary's earlier refusal
+ * (worker/policies/refusal-cache.ts) instead of asking again.
  */
 import { fileURLToPath } from 'node:url';
 import { gatewayTarget } from '../lib/gateway-target.mjs';
@@ -15,6 +17,7 @@ const script = (name) => fileURLToPath(new URL(`../${name}`, import.meta.url));
 const CORE = 'gateway core only (1 worker)';
 const FULL = 'gateway full pipeline (1 worker)';
 const BREAKER = 'gateway retries + breaker, no rate limit (1 worker)';
+const FLOOD = 'gateway full pipeline, flood past a 10/s limit (1 worker)';
 
 const coreOnly = (config) => {
   const svc = config.services[0];
@@ -39,6 +42,12 @@ const full = (config) => {
   return config;
 };
 
+const flood = (config) => {
+  resilient(config);
+  config.routes[0].rateLimits = [{ requests: 10, per: 's', key: 'ip' }];
+  return config;
+};
+
 /** The full-pipeline overhead suite. */
 export default {
   name: 'resilience',
@@ -50,13 +59,17 @@ export default {
     gatewayTarget({ name: CORE, workers: 1, configure: coreOnly }),
     gatewayTarget({ name: BREAKER, workers: 1, configure: resilient }),
     gatewayTarget({ name: FULL, workers: 1, configure: full }),
+    gatewayTarget({ name: FLOOD, workers: 1, configure: flood }),
   ],
   comparisons: [
     { label: 'retries + breaker / core', numerator: BREAKER, denominator: CORE, goal: 0.95 },
     { label: 'full pipeline / core', numerator: FULL, denominator: CORE, goal: null },
+    { label: 'flood of 429s / core', numerator: FLOOD, denominator: CORE, goal: null },
+    { label: 'flood of 429s / core', numerator: FLOOD, denominator: CORE, goal: null, metric: 'cpu' },
   ],
   notes: [
-    'The rate limit never refuses here; what it costs is the IPC round trip to the primary that owns the node-wide buckets.',
+    'In the full pipeline the rate limit never refuses; what it costs is the IPC round trip to the primary that owns the node-wide buckets.',
+    'The flood target is answered with 429s (the non-2xx column): a refused request skips the upstream, and after the first refusal per second also the IPC round trip.',
     'Compare targets within one run: the load generator shares the machine.',
   ],
 };

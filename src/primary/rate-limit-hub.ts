@@ -6,7 +6,7 @@
  * common/rate-limit/local-limiter-store.ts for what eviction can and cannot do).
  */
 import type { Worker } from 'node:cluster';
-import { LocalLimiterStore, parseLimit, type ParsedLimit } from '../common/rate-limit/index.js';
+import { LocalLimiterStore, parseLimit, type Clock, type ParsedLimit } from '../common/rate-limit/index.js';
 import { sendToWorker } from './send-to-worker.js';
 import { PROTOCOL_VERSION, type RateLimitCheck, type RateLimitVerdict, type ToWorker } from '../ipc/index.js';
 
@@ -27,8 +27,9 @@ export class RateLimitHub {
   readonly #store: LocalLimiterStore;
   readonly #limits = new Map<string, ParsedLimit | null>();
 
-  constructor(maxKeys?: number) {
-    this.#store = new LocalLimiterStore(maxKeys === undefined ? {} : { maxKeys });
+  /** `clock`: monotonic ms for the buckets (tests inject one; `performance.now` by default). */
+  constructor(maxKeys?: number, clock?: Clock) {
+    this.#store = new LocalLimiterStore({ ...(maxKeys === undefined ? {} : { maxKeys }), ...(clock === undefined ? {} : { clock }) });
   }
 
   /** The most buckets the store holds. */

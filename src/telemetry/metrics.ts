@@ -50,6 +50,8 @@ export class DataPlaneMetrics {
   readonly upstreamDuration: HotHistogram;
   /** Labels: route, decision (allowed | limited | fail_open). */
   readonly rateLimitDecisions: HotCounter;
+  /** Refusals the worker answered itself (no labels): see worker/policies/refusal-cache.ts. */
+  readonly rateLimitLocalRefusals: HotCounter;
   /** Labels: service, result (retried | budget | limit). */
   readonly retries: HotCounter;
   /** Labels: service, event (eject | recover). */
@@ -95,6 +97,12 @@ export class DataPlaneMetrics {
       'gateway_rate_limit_decisions_total',
       'Rate-limit decisions on limited routes: allowed, limited (429), or fail_open (primary did not answer).',
       ['route', 'decision'],
+      registry,
+    );
+    this.rateLimitLocalRefusals = new HotCounter(
+      'gateway_rate_limit_local_refusals_total',
+      'Of the limited decisions, those a worker answered from a refusal the primary gave earlier (the same check set before its refill time), without asking again.',
+      [],
       registry,
     );
     this.retries = new HotCounter(

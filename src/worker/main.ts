@@ -19,7 +19,7 @@ import {
   type RequestTracer,
 } from '../telemetry/index.js';
 import { MetricsClient } from './metrics-client.js';
-import { AuthRuntime, RateLimitClient, type AuthPolicy } from './policies/index.js';
+import { AuthRuntime, RateLimitClient, RefusalCache, type AuthPolicy } from './policies/index.js';
 import { GatewayHandler, RouteTable } from './pipeline/index.js';
 import { PoolSet } from './upstream/index.js';
 import { WorkerServer } from './server.js';
@@ -36,6 +36,8 @@ const rateLimits = new RateLimitClient((msg) => {
   process.send(msg);
   return true;
 });
+// Over-limit floods are refused locally while the primary's refusal must still hold.
+const refusals = new RefusalCache(rateLimits.ask, { onLocal: () => metrics.rateLimitLocalRefusals.inc([]) });
 // Latest node-wide endpoint state, re-applied to every table this worker builds.
 const endpointStates = new Map<string, EndpointState>();
 const statusCalls = new IpcCalls<unknown>(2_000);
@@ -99,7 +101,7 @@ async function applySnapshot(snapshot: ConfigSnapshot): Promise<void> {
     slot,
     metrics,
     scrape: () => metricsClient.scrape(),
-    rateLimit: rateLimits.ask,
+    rateLimit: refusals.ask,
     auth: policy,
     tracer,
     reportOutlier: (service, url, event) => send({ v: PROTOCOL_VERSION, type: 'outlier-report', service, url, event }),

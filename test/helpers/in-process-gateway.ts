@@ -10,6 +10,7 @@ import { PoolSet } from '../../src/worker/upstream/index.js';
 import { WorkerServer } from '../../src/worker/server.js';
 import { ConnectionMetrics, createRegistry, DataPlaneMetrics, type RequestTracer } from '../../src/telemetry/index.js';
 import { RateLimitHub } from '../../src/primary/rate-limit-hub.js';
+import { RefusalCache } from '../../src/worker/policies/index.js';
 import type { AuthPolicy } from '../../src/worker/policies/index.js';
 
 /** A running in-process gateway. */
@@ -36,14 +37,15 @@ export async function startInProcess(
   const pools = new PoolSet();
   const registry = createRegistry();
   const limiter = new RateLimitHub(1000);
+  const metrics = new DataPlaneMetrics(registry);
   const handler = new GatewayHandler(new RouteTable(snapshot, pools), {
     logger,
     accessLog: true,
     slot: 0,
-    metrics: new DataPlaneMetrics(registry),
+    metrics,
     scrape: async () => ({ text: await registry.metrics(), contentType: registry.contentType }),
-    // The primary's decision logic, in-process.
-    rateLimit: async (checks) => limiter.decide(checks),
+    // The primary's decision logic, in-process, behind the worker's refusal cache.
+    rateLimit: new RefusalCache(async (checks) => limiter.decide(checks), { onLocal: () => metrics.rateLimitLocalRefusals.inc([]) }).ask,
     auth: opts.auth ?? null,
     tracer: opts.tracer ?? null,
   });

@@ -27,6 +27,10 @@ t.test('10/min across 2 workers allows exactly 10, not 10 per worker', async (t)
   const page = await (await request(`${gw.url}/__gateway/metrics`, { dispatcher: fresh, reset: true })).body.text();
   t.match(page, /^gateway_rate_limit_decisions_total\{route="r",decision="allowed"\} 10$/m, 'decisions counted node-wide');
   t.match(page, /^gateway_rate_limit_decisions_total\{route="r",decision="limited"\} 30$/m);
+  // The 6 s refill wait outlasts the test: after its first refusal each worker answers the
+  // rest itself, and the verdict (and the count of 200s above) did not change.
+  const local = Number(/^gateway_rate_limit_local_refusals_total (\d+)$/m.exec(page)?.[1]);
+  t.ok(local >= 28 && local <= 29, `refusals answered without asking the primary: ${local} (30 refused, 2 workers)`);
   // Access-log lines are written asynchronously: wait until all 40 are in.
   await waitFor(() => gw.logs.filter((l) => l.route === 'r').length === 40, 5_000);
   const pids = new Set(gw.logs.filter((l) => l.route === 'r').map((l) => l.pid));

@@ -3,6 +3,7 @@
  * response headers, route limits.
  */
 export { RateLimitClient, type RateLimitAsk } from './rate-limit-client.js';
+export { RefusalCache } from './refusal-cache.js';
 export { clientAddress, limitKeyOf } from './rate-limit-keys.js';
 export { rateLimitHeaders, windowSeconds } from './rate-limit-headers.js';
 export { CorsPolicy, type PreflightResult } from './cors-policy.js';
