@@ -10,8 +10,15 @@ import type { ConfigProblem } from '../common/errors.js';
 /** Version stamped on every message; receivers drop messages with another version. */
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * What this primary understands beyond the base protocol, announced in its snapshot
+ * message. Workers use a feature only when the primary announced it, so a worker forked
+ * from newer code (upgrade, then SIGHUP) still talks to an older primary.
+ */
+export const PRIMARY_FEATURES = ['rate-limit-batch'] as const;
+
 /** Primary → worker: serve this config (workers start listening on the first one). */
-export interface SnapshotMessage { v: 1; type: 'snapshot'; snapshot: ConfigSnapshot }
+export interface SnapshotMessage { v: 1; type: 'snapshot'; snapshot: ConfigSnapshot; features?: readonly string[] }
 /** Primary → worker: node-level state the worker reports on /ready. */
 export interface StatusMessage { v: 1; type: 'status'; workersUp: number; workersWanted: number; configVersion: number }
 /** Primary → worker: stop accepting, finish in-flight requests within timeoutMs, then exit. */
@@ -52,6 +59,10 @@ export interface RateLimitVerdict { allowed: boolean; remaining: number; retryAf
 export interface RateLimitTakeMessage { v: 1; type: 'rate-limit-take'; id: number; checks: RateLimitCheck[] }
 /** Primary → worker: verdicts for request `id`, in check order. */
 export interface RateLimitVerdictMessage { v: 1; type: 'rate-limit-verdict'; id: number; verdicts: RateLimitVerdict[] }
+/** Worker → primary: several takes at once, decided in order (feature `rate-limit-batch`). */
+export interface RateLimitTakeBatchMessage { v: 1; type: 'rate-limit-take-batch'; asks: { id: number; checks: RateLimitCheck[] }[] }
+/** Primary → worker: the verdicts of one batch, in its order. */
+export interface RateLimitVerdictBatchMessage { v: 1; type: 'rate-limit-verdict-batch'; answers: { id: number; verdicts: RateLimitVerdict[] }[] }
 
 /** Node-wide state of one upstream instance: breaker (ejection) and active health. */
 export interface EndpointState {
@@ -89,7 +100,8 @@ export type ToWorker =
   | DrainMessage
   | MetricsCollectMessage
   | MetricsResponseMessage
-  | RateLimitVerdictMessage;
+  | RateLimitVerdictMessage
+  | RateLimitVerdictBatchMessage;
 /** Messages workers send to the primary. */
 export type FromWorker =
   | OutlierReportMessage
@@ -99,7 +111,8 @@ export type FromWorker =
   | WorkerRejectedMessage
   | MetricsRequestMessage
   | MetricsReportMessage
-  | RateLimitTakeMessage;
+  | RateLimitTakeMessage
+  | RateLimitTakeBatchMessage;
 
 /** Primary → control thread: (re)load config as `version`; `reason` is logged. */
 export interface LoadConfigMessage { v: 1; type: 'load-config'; reason: 'start' | 'reload'; version: number }

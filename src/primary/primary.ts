@@ -165,7 +165,8 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     },
     onWorkerReady: (worker) => endpoints.sendAll(worker),
     onWorkerMessage: (worker, msg) => {
-      if (msg.type === 'rate-limit-take') limits.take(worker, msg.id, msg.checks);
+      if (msg.type === 'rate-limit-take-batch') limits.takeBatch(worker, msg.asks);
+      else if (msg.type === 'rate-limit-take') limits.take(worker, msg.id, msg.checks);
       else if (msg.type === 'outlier-report') endpoints.report(String(msg.service), String(msg.url), msg.event === 'recover' ? 'recover' : 'eject');
       else if (msg.type === 'status-request') {
         const snap = supervisor?.snapshot;

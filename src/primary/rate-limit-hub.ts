@@ -10,6 +10,9 @@ import { LocalLimiterStore, parseLimit, type Clock, type ParsedLimit } from '../
 import { sendToWorker } from './send-to-worker.js';
 import { PROTOCOL_VERSION, type RateLimitCheck, type RateLimitVerdict, type ToWorker } from '../ipc/index.js';
 
+// A worker batches what arrived in one event-loop turn; far more means a broken sender.
+const MAX_BATCH = 4096;
+
 /** Checks as sent by a worker, or null when the message is malformed. */
 function validChecks(checks: unknown): RateLimitCheck[] | null {
   // A route's 4 limits, its service's 4, and an API key's own limit.
@@ -51,6 +54,21 @@ export class RateLimitHub {
     const verdicts = this.decide(checks);
     const msg: ToWorker = { v: PROTOCOL_VERSION, type: 'rate-limit-verdict', id, verdicts };
     sendToWorker(from, msg);
+  }
+
+  /**
+   * Answer a batch of takes in one message, decided in the order sent. A malformed batch
+   * gets no answer (its asks time out and fail open); a malformed ask gets no verdicts.
+   */
+  takeBatch(from: Worker, asks: unknown): void {
+    if (!Array.isArray(asks) || asks.length > MAX_BATCH) return;
+    const answers: { id: number; verdicts: RateLimitVerdict[] }[] = [];
+    for (const a of asks as unknown[]) {
+      const id = (a as { id?: unknown } | null)?.id;
+      if (typeof id !== 'number') continue;
+      answers.push({ id, verdicts: this.decide((a as { checks?: unknown }).checks) });
+    }
+    sendToWorker(from, { v: PROTOCOL_VERSION, type: 'rate-limit-verdict-batch', answers });
   }
 
   /** Verdicts for `checks` (see `take`); none for a malformed message, which fails open. */

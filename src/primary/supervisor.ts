@@ -11,7 +11,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { PROTOCOL_VERSION, isProtocolMessage, type ConfigSnapshot, type FromWorker, type ToWorker } from '../ipc/index.js';
+import { PRIMARY_FEATURES, PROTOCOL_VERSION, isProtocolMessage, type ConfigSnapshot, type FromWorker, type ToWorker } from '../ipc/index.js';
 import type { Logger } from '../telemetry/index.js';
 import { sendToWorker } from './send-to-worker.js';
 
@@ -212,7 +212,7 @@ export class Supervisor {
           this.#listening.add(worker);
           const drainMs = this.#pendingDrain.get(worker);
           if (drainMs !== undefined) this.#send(worker, { v: PROTOCOL_VERSION, type: 'drain', timeoutMs: drainMs });
-          else this.#send(worker, { v: PROTOCOL_VERSION, type: 'snapshot', snapshot });
+          else this.#send(worker, { v: PROTOCOL_VERSION, type: 'snapshot', snapshot, features: PRIMARY_FEATURES });
         } else if (isProtocolMessage(m) && (m as FromWorker).type === 'worker-ready') done(true);
         else if (isProtocolMessage(m) && (m as FromWorker).type === 'worker-rejected') {
           worker.process.kill('SIGKILL');

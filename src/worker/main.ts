@@ -143,13 +143,17 @@ const drainMs = () => handler?.table.snapshot.server.timeouts.drainMs ?? 0;
 process.on('message', (m: unknown) => {
   if (!isProtocolMessage(m)) return;
   const msg = m as ToWorker;
-  if (msg.type === 'snapshot') void applySnapshot(msg.snapshot);
+  if (msg.type === 'snapshot') {
+    rateLimits.batching(Array.isArray(msg.features) && msg.features.includes('rate-limit-batch'));
+    void applySnapshot(msg.snapshot);
+  }
   else if (msg.type === 'status' && handler !== null) {
     handler.status.workersUp = msg.workersUp;
     handler.status.workersWanted = msg.workersWanted;
     handler.status.configVersion = msg.configVersion;
   } else if (msg.type === 'drain') void drain(msg.timeoutMs, 'primary');
   else if (msg.type === 'rate-limit-verdict') rateLimits.answer(msg.id, msg.verdicts);
+  else if (msg.type === 'rate-limit-verdict-batch') rateLimits.answerBatch(msg.answers);
   else if (msg.type === 'endpoint-states') {
     if (msg.full) endpointStates.clear();
     for (const st of msg.states) endpointStates.set(`${st.service}\n${st.url}`, st);

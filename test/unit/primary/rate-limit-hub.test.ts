@@ -23,3 +23,18 @@ t.test('malformed messages fail open with no verdicts', async (t) => {
     t.same(hub.decide(bad), [], JSON.stringify(bad)?.slice(0, 40) ?? 'undefined');
   }
 });
+
+t.test('a batch is decided in order and answered in one message; malformed asks get no verdicts', async (t) => {
+  const hub = new RateLimitHub(100);
+  const sent: unknown[] = [];
+  const worker = { isConnected: () => true, send: (m: unknown) => (sent.push(m), true) } as never;
+  const one = [{ limit: { requests: 2, per: 'h' as const }, key: 'k' }];
+  hub.takeBatch(worker, [{ id: 1, checks: one }, { id: 2, checks: one }, { id: 3, checks: 'bad' }, { nope: true }, { id: 4, checks: one }]);
+  t.equal(sent.length, 1);
+  const msg = sent[0] as { type: string; answers: { id: number; verdicts: { allowed: boolean }[] }[] };
+  t.equal(msg.type, 'rate-limit-verdict-batch');
+  t.same(msg.answers.map((a) => [a.id, a.verdicts.map((v) => v.allowed)]), [[1, [true]], [2, [true]], [3, []], [4, [false]]], 'the third take of a 2/h bucket is refused');
+  hub.takeBatch(worker, 'not a batch');
+  hub.takeBatch(worker, Array(5000).fill({ id: 9, checks: one }));
+  t.equal(sent.length, 1, 'a malformed or oversized batch gets no answer (its asks fail open on timeout)');
+});
