@@ -5,6 +5,7 @@
  * awaits; errors become the JSON error body and an access-log line.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { breakerState, type RateLimitConfig, type RateLimitVerdict } from '../../ipc/index.js';
 import {
@@ -29,6 +30,7 @@ import { clientAddress, effectiveLimits, limitKeyOf, rateLimitHeaders, requestIs
 import { HeaderNames, UpstreamCall, upstreamRequestHeaders, type CallHooks, type ExchangeOutcome } from '../upstream/index.js';
 import { BodyLimit } from './body-limit.js';
 import { hostnameOf } from './client-host.js';
+import { hasUnreadBody } from './unread-body.js';
 import { answerPreflight } from './preflight.js';
 import { RequestIds } from './request-id.js';
 import { isIdentityKey, renderRewrite, type RouteTable, type RouteTarget, type ScopedLimit } from './route-table.js';
@@ -111,6 +113,8 @@ export class GatewayHandler {
   readonly #tracer: RequestTracer | null;
   readonly #requestIds = new RequestIds();
   readonly #headerNames = new HeaderNames();
+  /** Connections whose current answer closes them (see `handle`). */
+  readonly #closing = new WeakSet<Socket>();
   readonly status: NodeStatus;
   readonly #isDraining = () => this.#draining;
   readonly #isHttps = (req: IncomingMessage) => requestIsHttps(req, this.#trusted);
@@ -182,6 +186,12 @@ export class GatewayHandler {
     this.#table = table;
   }
 
+  /** Answer `req` with `Connection: close`, and drop what is pipelined behind it. */
+  #closeAfter(req: IncomingMessage, res: ServerResponse): void {
+    res.shouldKeepAlive = false;
+    this.#closing.add(req.socket);
+  }
+
   /** From now on every response asks the client to close its connection. */
   startDraining(): void {
     this.#draining = true;
@@ -189,9 +199,17 @@ export class GatewayHandler {
 
   /** The `request` listener. */
   handle(req: IncomingMessage, res: ServerResponse): void {
+    // Node parses (and hands us) pipelined requests while the one before them is still
+    // being answered. Behind an answer that closes the connection their own answers are
+    // never written, so they must not be sent upstream either: a POST would take effect
+    // with its client never told.
+    if (this.#closing.has(req.socket)) {
+      this.#logger.debug({ method: req.method, remote: req.socket.remoteAddress }, 'request pipelined behind a closing answer dropped');
+      return;
+    }
     const started = performance.now();
     const requestId = this.#requestIds.for(req.headers['x-request-id']);
-    if (this.#draining) res.shouldKeepAlive = false;
+    if (this.#draining) this.#closeAfter(req, res);
     this.#metrics.inFlight++;
     this.#tracer?.start(req, res, this.#traceTrusted.has(req.socket.remoteAddress));
     this.#routingPath = null;
@@ -200,6 +218,10 @@ export class GatewayHandler {
     } catch (err) {
       if (!(err instanceof GatewayError)) this.#logger.error({ err, requestId }, 'unexpected error while handling a request');
       const gwErr = err instanceof GatewayError ? err : new InternalError(err);
+      // A malformed request (two Hosts, a target that disagrees with Host, a bad path)
+      // closes its connection like the guard's 400s: what follows it on the socket cannot
+      // be trusted to be a separate request (RFC 9112 §6.3).
+      if (gwErr.status === 400 || !res.shouldKeepAlive) this.#closeAfter(req, res);
       this.#fail(req, res, requestId, started, gwErr, NO_ROUTE, this.#table.errorHeadersFor(req, this.#isHttps), this.#routingPath);
     }
   }
@@ -265,7 +287,7 @@ export class GatewayHandler {
     const next = (a: Awaited<typeof outcome>): void => {
       if (a instanceof AuthError) {
         // Do not read (and discard) the upload of a refused request: close after the answer.
-        if (!req.complete) res.shouldKeepAlive = false;
+        if (hasUnreadBody(req)) this.#closeAfter(req, res);
         const challenge = a.challenge === null ? null : { 'www-authenticate': a.challenge };
         this.#fail(req, res, requestId, started, a, fields, this.#routeHeaders(ctx, this.#limitHeaders(ctx, challenge)), ctx.path);
         return;
@@ -278,7 +300,7 @@ export class GatewayHandler {
       if (res.destroyed || req.socket.destroyed) {
         return this.#done(req, requestId, started, ctx.path, fields, { status: 499, bytes: 0, errorCode: 'GW_CLIENT_CLOSED' });
       }
-      if (this.#draining) res.shouldKeepAlive = false;
+      if (this.#draining) this.#closeAfter(req, res);
       next(a);
     }).catch((err: unknown) => {
       this.#logger.error({ err, requestId }, 'auth handling failed');
@@ -326,7 +348,7 @@ export class GatewayHandler {
         if (res.destroyed || req.socket.destroyed) {
           return this.#done(req, requestId, started, path, fields, { status: 499, bytes: 0, errorCode: 'GW_CLIENT_CLOSED' });
         }
-        if (this.#draining) res.shouldKeepAlive = false;
+        if (this.#draining) this.#closeAfter(req, res);
         if (verdicts === null || verdicts.length !== limits.length) {
           // Fail open: the primary (which owns the node-wide buckets) did not answer.
           this.#metrics.rateLimitDecisions.inc([route.id, 'fail_open']);
@@ -339,7 +361,7 @@ export class GatewayHandler {
         this.#metrics.rateLimitDecisions.inc([route.id, allowed ? 'allowed' : 'limited']);
         if (allowed) return next();
         // Do not read (and discard) an upload we refused: close after the 429 instead.
-        if (!req.complete) res.shouldKeepAlive = false;
+        if (hasUnreadBody(req)) this.#closeAfter(req, res);
         const bytes = sendError(res, new RateLimitedError(), requestId, this.#via, this.#routeHeaders(ctx, this.#limitHeaders(ctx, null)));
         this.#done(req, requestId, started, path, fields, { status: 429, bytes, errorCode: 'GW_RATE_LIMITED' });
       },
@@ -375,7 +397,7 @@ export class GatewayHandler {
     const chunked = req.headers['transfer-encoding'] !== undefined;
     const maxBody = policy.maxBodyBytes;
     if (length !== undefined && maxBody > 0 && Number(length) > maxBody) {
-      res.shouldKeepAlive = false; // do not read a body we refused
+      this.#closeAfter(req, res); // do not read a body we refused
       this.#fail(req, res, requestId, started, new PayloadTooLargeError(maxBody), fields, policy.headers.record(origin, secure, extra), path);
       return;
     }
@@ -412,7 +434,7 @@ export class GatewayHandler {
       extraHeaders: extra,
       responseHeaders: policy.headers.forRequest(origin, secure),
       sendError: (r, err) => {
-        if (err instanceof PayloadTooLargeError) r.shouldKeepAlive = false;
+        if (err instanceof PayloadTooLargeError || this.#draining) this.#closeAfter(req, r);
         return sendError(r, err, requestId, via, policy.headers.record(origin, secure, extra));
       },
       done: (outcome, call) => {
@@ -526,6 +548,8 @@ export class GatewayHandler {
     /** Normalized path for the access log (null: the raw target, e.g. a path that did not normalize). */
     path: string | null = null,
   ): void {
+    // Draining: every answer asks the client to go, the gateway's own errors too.
+    if (this.#draining) this.#closeAfter(req, res);
     const bytes = res.headersSent ? 0 : sendError(res, err, requestId, this.#via, extra);
     this.#done(req, requestId, started, path ?? req.url ?? '', fields, { status: err.status, bytes, errorCode: err.code });
   }

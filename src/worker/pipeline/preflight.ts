@@ -13,6 +13,7 @@ import type { ExchangeOutcome } from '../upstream/index.js';
 import { hostnameOf } from './client-host.js';
 import type { RouteTable } from './route-table.js';
 import { sendError } from './send-error.js';
+import { hasUnreadBody } from './unread-body.js';
 
 /** A preflight the gateway answered: the route it was for and what was sent. */
 export interface PreflightAnswer {
@@ -39,8 +40,9 @@ export function answerPreflight(
   const { route, service, policy } = found.store;
   const verdict = policy.cors!.preflight(origin, method, req.headers['access-control-request-headers']);
   const secure = policy.headers.usesHttps && https(req);
-  // A preflight has no body the gateway would forward; do not keep reading one.
-  if (!req.complete) res.shouldKeepAlive = false;
+  // A preflight has no body the gateway would forward; do not keep reading one (but keep
+  // the connection of an ordinary bodiless preflight: the browser's real request follows).
+  if (hasUnreadBody(req)) res.shouldKeepAlive = false;
   if (!verdict.ok) {
     const bytes = sendError(res, new CorsRejectedError(verdict.reason), requestId, via, policy.headers.record(undefined, secure, null));
     return { route: route.id, service: service.name, outcome: { status: 403, bytes, errorCode: 'GW_CORS_REJECTED' } };

@@ -16,10 +16,11 @@
  * to the client), and goes to another instance when one is available.
  *
  * Failure rules: before response headers reached the client, a JSON error (504 for
- * timeouts, 502 otherwise); after, the client connection is destroyed so a truncated
- * body never looks complete; a client that goes away aborts the try in flight.
+ * timeouts, 502 otherwise); after, the client connection is reset so a truncated body
+ * never looks complete; a client that goes away aborts the try in flight.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import {
   GatewayError,
@@ -107,7 +108,8 @@ export class UpstreamCall {
   #status = 0;
   #bytes = 0;
   #resume: (() => void) | null = null;
-  readonly #queued: boolean;
+  /** The socket of a pipelined request queued behind another (null: not queued). */
+  #queuedOn: Socket | null = null;
   readonly #onClose = () => {
     if (this.#settled || this.res.writableFinished) return;
     this.#clientGone = true;
@@ -122,8 +124,12 @@ export class UpstreamCall {
     res.on('close', this.#onClose); // `once` would allocate a wrapper
     // A pipelined request queued behind another never sees its `res` close when the
     // client leaves; for those (only), the socket's close is the signal.
-    this.#queued = (req.socket as { _httpMessage?: unknown })._httpMessage !== res;
-    if (this.#queued) req.socket.once('close', this.#onClose);
+    const socket = req.socket;
+    if ((socket as { _httpMessage?: unknown })._httpMessage !== res) {
+      // Kept: once the socket is gone, `req.socket` is null.
+      this.#queuedOn = socket;
+      socket.once('close', this.#onClose);
+    }
   }
 
   /** Whether the client went away. */
@@ -269,6 +275,9 @@ export class UpstreamCall {
     this.#tryEnded(t, gwErr.status, seconds, gwErr.code);
     if (this.res.headersSent) {
       // Too late for an error response: cut the connection so the client sees a failure.
+      // With a reset, not a FIN: a response without a length (close-delimited, as an
+      // HTTP/1.0 client gets it) would otherwise end normally and look complete.
+      this.res.socket?.resetAndDestroy();
       this.res.destroy(err);
       this.#finish(gwErr.code, this.#status);
       return;
@@ -399,7 +408,7 @@ export class UpstreamCall {
     if (this.#admitted) this.opts.service.active--;
     // The response's own 'close' listener stays (it returns early once settled, and goes
     // with the response); the socket outlives this request, so its listener must go.
-    if (this.#queued) this.req.socket.off('close', this.#onClose);
+    this.#queuedOn?.off('close', this.#onClose);
     this.opts.done({ status, bytes: this.#bytes, errorCode }, this);
   }
 }

@@ -210,6 +210,38 @@ t.test('upstream failures: 504 on header timeout, 502 on refused connection, res
   await t.rejects(res.body.text(), 'the truncated body surfaces as an error, not a complete 200');
 });
 
+/** Send raw bytes; the text received and how the socket ended: 'fin', 'timeout' or the error code. */
+function rawEnd(port: number, data: string, ms = 3_000): Promise<{ text: string; end: string }> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1', () => s.write(data));
+    let text = '';
+    let end = 'fin';
+    s.setTimeout(ms, () => ((end = 'timeout'), s.destroy()));
+    s.setEncoding('utf8').on('data', (c) => (text += c));
+    s.on('error', (err: NodeJS.ErrnoException) => (end = err.code ?? err.message));
+    s.on('close', () => resolve({ text, end }));
+  });
+}
+
+t.test('a body the upstream cuts is reset, so even a close-delimited (HTTP/1.0) answer never looks complete', async (t) => {
+  const up = await startUpstream((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' }); // chunked upstream: no length to compare
+    res.write('x'.repeat(100));
+    setTimeout(() => res.destroy(), 50);
+  });
+  t.teardown(() => up.close());
+  const gw = await startInProcess(snapshot([service('a', [up.url])], [route('all', ['/*'], 'a')]));
+  t.teardown(() => gw.close());
+  const old = await rawEnd(gw.port, 'GET /x HTTP/1.0\r\nHost: a\r\n\r\n');
+  t.match(old.text, /^HTTP\/1\.1 200 /);
+  t.notMatch(old.text, /content-length|transfer-encoding/i, 'an HTTP/1.0 client gets a close-delimited body');
+  t.match(old.text, /x{100}$/, 'the part the upstream sent was relayed');
+  t.equal(old.end, 'ECONNRESET', 'then a reset, not the FIN that would end such a body normally');
+  const cur = await rawEnd(gw.port, 'GET /x HTTP/1.1\r\nHost: a\r\n\r\n');
+  t.match(cur.text, /transfer-encoding: chunked/i);
+  t.equal(cur.end, 'ECONNRESET', 'HTTP/1.1 too (the missing last chunk said so already)');
+});
+
 t.test('a client that disconnects aborts the upstream request', async (t) => {
   let upstreamClosed: () => void;
   const closed = new Promise<void>((r) => (upstreamClosed = r));
@@ -273,13 +305,44 @@ t.test('request edge cases: Expect 100-continue uploads, duplicate Host, errors 
   });
   t.equal(body, '200 got 5', 'the body is sent after 100 Continue and reaches the upstream');
 
-  const dup = await raw(gw.port, 'GET /x HTTP/1.1\r\nHost: a.example\r\nHost: admin.example\r\nConnection: close\r\n\r\n');
-  t.match(dup, /^HTTP\/1\.1 400 /, 'two Host headers are refused');
-  t.match(dup, /more than one Host header/);
+  // Each 400 closes the connection: the request pipelined behind it is never parsed.
+  const behind = 'GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n';
+  for (const [bad, reason] of [
+    ['GET /x HTTP/1.1\r\nHost: a.example\r\nHost: admin.example\r\n\r\n', /more than one Host header/],
+    ['GET http://admin.example/x HTTP/1.1\r\nHost: a.example\r\n\r\n', /does not match the Host header/],
+    ['GET /a%2fb HTTP/1.1\r\nHost: a\r\n\r\n', /invalid request path/],
+    ['GET /x HTTP/1.1\r\nHost: a b\r\n\r\n', /invalid Host header/],
+  ] as const) {
+    const { text, end } = await rawEnd(gw.port, bad + behind);
+    t.match(text, /^HTTP\/1\.1 400 /, `refused: ${reason}`);
+    t.match(text, reason);
+    t.match(text, /\r\nconnection: close\r\n/i, 'the answer says close');
+    t.equal(text.match(/HTTP\/1\.1 /g)?.length, 1, 'one answer only');
+    t.equal(end, 'fin', 'and the connection is closed');
+  }
+  t.notOk(up.seen.some((r) => r.url === '/smuggled'), 'the request behind them never reached the upstream');
 
   const piped = await raw(gw.port, 'GET /slow HTTP/1.1\r\nHost: a\r\n\r\nGARBAGE\r\n\r\n');
   t.notMatch(piped, /^HTTP\/1\.1 400 /, 'a parse error on the next pipelined request never answers the one in flight');
   t.ok(piped === '' || piped.startsWith('HTTP/1.1 200'), 'the connection is cut or the first response is intact');
+});
+
+t.test('draining: every answer says close, and requests pipelined behind it never reach the upstream', async (t) => {
+  const up = await startUpstream((req, res) => {
+    if (req.url === '/hang') return; // never answers: the gateway's own 504
+    res.end('ok');
+  });
+  t.teardown(() => up.close());
+  const gw = await startInProcess(snapshot([service('a', [up.url], { timeouts: { headersMs: 200 } })], [route('all', ['/*'], 'a', { methods: ['GET', 'POST'] })]));
+  t.teardown(() => gw.close());
+  gw.handler.startDraining();
+  const { text, end } = await rawEnd(gw.port, 'GET /first HTTP/1.1\r\nHost: a\r\n\r\nPOST /second HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi');
+  t.match(text, /^HTTP\/1\.1 200 [^]*\r\nconnection: close\r\n/i);
+  t.equal(text.match(/HTTP\/1\.1 /g)?.length, 1, 'only the first request was answered');
+  t.equal(end, 'fin');
+  t.same(up.seen.map((r) => r.url), ['/first'], 'the POST behind it was not sent upstream (its answer could never reach the client)');
+  const timeout = await rawEnd(gw.port, 'GET /hang HTTP/1.1\r\nHost: a\r\n\r\n');
+  t.match(timeout.text, /^HTTP\/1\.1 504 [^]*\r\nconnection: close\r\n/i, "the gateway's own errors say close too");
 });
 
 t.test('a snapshot that fails to build leaves the serving table and its pools intact', async (t) => {

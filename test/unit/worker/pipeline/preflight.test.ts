@@ -46,6 +46,7 @@ t.test('CORS preflights are answered at the gateway; actual responses carry CORS
 
   let r = await preflight('/api/items', 'https://app.example.com', 'POST', 'Content-Type');
   t.equal(r.status, 204, 'preflight answered although the route does not list OPTIONS');
+  t.equal(r.headers.connection, 'keep-alive', 'a bodiless preflight keeps its connection for the real request that follows');
   t.equal(r.headers['access-control-allow-origin'], 'https://app.example.com');
   t.equal(r.headers['access-control-allow-methods'], 'GET, POST');
   t.equal(r.headers['access-control-allow-headers'], 'content-type');

@@ -1,0 +1,14 @@
+/**
+ * Whether a request still has body bytes on the socket that nobody will read. An answer
+ * given without reading them closes the connection instead of draining an upload the
+ * gateway refused. `req.complete` alone cannot tell: in the request handler it is false
+ * even for a request without a body (Node marks it complete after the handler returns).
+ */
+import type { IncomingMessage } from 'node:http';
+
+/** True when `req` declared a body (chunked, or a non-zero length) that has not been read to its end. */
+export function hasUnreadBody(req: IncomingMessage): boolean {
+  if (req.complete) return false;
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
