@@ -5,6 +5,8 @@
  * connection and are never forwarded in either direction. The gateway then appends
  * itself to `Via` and sets X-Forwarded-For/-Proto/-Host: extended when the peer is a
  * trusted proxy, replaced otherwise, so an untrusted client cannot inject a fake origin.
+ * Other forwarding fields (client-IP headers, other `X-Forwarded-*`, underscore
+ * spellings) pass only from trusted proxies.
  * Headers travel as flat `[name, value, ...]` arrays so duplicates and order survive.
  */
 import { unmapIPv4 } from '../../common/index.js';
@@ -54,6 +56,20 @@ function connectionNamed(raw: readonly string[]): Set<string> | null {
   return named;
 }
 
+/**
+ * Whether `lower` says something about the forwarding chain that only a trusted proxy may
+ * say, beyond the fields the gateway writes itself: any other `X-Forwarded-*`
+ * (`-Port`, `-Prefix`, `-Server`: frameworks build redirect URLs from them), and the
+ * underscore spelling of any forwarding or client-IP field, which CGI-style upstreams
+ * (PHP, WSGI) read as the real one (`X_Forwarded_For` → `HTTP_X_FORWARDED_FOR`).
+ */
+function spoofable(lower: string): boolean {
+  if (lower.charCodeAt(0) !== 0x78 /* x */ || lower.length < 9) return false;
+  const name = lower.includes('_') ? lower.replace(/_/g, '-') : lower;
+  if (name !== lower && (FORWARDING.has(name) || CLIENT_IP.has(name))) return true;
+  return name.startsWith('x-forwarded-') && (name !== lower || !FORWARDING.has(name));
+}
+
 /** Build the upstream request headers from the client's raw headers. */
 export function upstreamRequestHeaders(raw: readonly string[], ctx: ForwardContext): string[] {
   const named = connectionNamed(raw);
@@ -67,7 +83,7 @@ export function upstreamRequestHeaders(raw: readonly string[], ctx: ForwardConte
     const name = raw[i]!;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || (named !== null && named.has(lower))) continue;
-    if (CLIENT_IP.has(lower)) {
+    if (CLIENT_IP.has(lower) || spoofable(lower)) {
       if (ctx.trusted) out.push(name, raw[i + 1]!);
       continue;
     }

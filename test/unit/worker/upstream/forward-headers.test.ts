@@ -52,6 +52,19 @@ t.test('untrusted peer: X-Forwarded-* and Forwarded from the client are replaced
   t.same(out.get('x-request-id'), ['rid-1']);
 });
 
+t.test('untrusted peer: no other X-Forwarded-* and no underscore spelling of a forwarding field reaches the upstream', async (t) => {
+  const spoofs = ['X-Forwarded-Port', '443', 'X-Forwarded-Prefix', '/evil', 'x-forwarded-server', 'evil', 'X_Forwarded_For', '6.6.6.6',
+    'x_forwarded_proto', 'https', 'X_Real_IP', '6.6.6.6', 'x-forwarded_host', 'evil', 'Forwarded_X', 'kept'];
+  const out = toMap(upstreamRequestHeaders(['Host', 'a', 'X-Custom_Id', 'kept', 'XFOO', 'kept', ...spoofs], ctx()));
+  for (let i = 0; i < spoofs.length - 2; i += 2) t.notOk(out.has(spoofs[i]!.toLowerCase()), `${spoofs[i]} dropped`);
+  t.same(out.get('forwarded_x'), ['kept'], 'a name that only looks alike passes');
+  t.same(out.get('x-custom_id'), ['kept'], 'underscores in unrelated names pass');
+  t.same(out.get('xfoo'), ['kept']);
+  t.same(out.get('x-forwarded-for'), ['203.0.113.7'], 'the gateway writes its own');
+  const trusted = toMap(upstreamRequestHeaders(['Host', 'a', ...spoofs], ctx({ trusted: true })));
+  for (let i = 0; i < spoofs.length; i += 2) t.same(trusted.get(spoofs[i]!.toLowerCase()), [spoofs[i + 1]], `${spoofs[i]} kept from a trusted proxy`);
+});
+
 t.test('trusted peer: X-Forwarded-For is extended and proto/host kept', async (t) => {
   const out = toMap(upstreamRequestHeaders(
     ['Host', 'internal', 'X-Forwarded-For', '198.51.100.1', 'X-Forwarded-For', '10.0.0.2', 'X-Forwarded-Proto', 'https',
