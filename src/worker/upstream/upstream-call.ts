@@ -222,6 +222,8 @@ export class UpstreamCall {
     const res = this.res;
     const extra = this.opts.extraHeaders;
     const headers = t.clientHeaders(rawHeaders);
+    // RFC 9110 §8.6: no Content-Length on a 204 (some upstreams send one anyway).
+    if (status === 204) dropField(headers, 'content-length');
     if (extra !== null) {
       // The gateway's rate-limit fields replace any the upstream sent.
       for (let i = headers.length - 2; i >= 0; i -= 2) {
@@ -411,4 +413,9 @@ export class UpstreamCall {
     this.#queuedOn?.off('close', this.#onClose);
     this.opts.done({ status, bytes: this.#bytes, errorCode }, this);
   }
+}
+
+/** Remove every `name` (lower case) field from a flat header list. */
+function dropField(flat: string[], name: string): void {
+  for (let i = flat.length - 2; i >= 0; i -= 2) if (flat[i]!.toLowerCase() === name) flat.splice(i, 2);
 }

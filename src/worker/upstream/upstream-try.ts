@@ -103,6 +103,14 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
 
   onError(err: Error): void {
     if (this.#ended) return;
+    // undici 7 (fixed in 8, which needs Node 22) fails a 204 or 304 that carries a
+    // Content-Length (RFC 9110 §8.6 allows one on a 304: the length a 200 would have had),
+    // because no body follows. Such a response is complete at its headers: relay it. undici
+    // still drops that connection, which is right: a stray body could follow on it.
+    if (!this.#discarding && (this.#status === 204 || this.#status === 304) && (err as { code?: unknown }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+      this.#end(() => this.#call.complete(this, this.#seconds()));
+      return;
+    }
     if (this.#discarding) this.#end(() => this.#call.retryLater(this, this.#seconds(), this.#status));
     else this.#end(() => this.#call.error(this, err, this.#seconds()));
   }

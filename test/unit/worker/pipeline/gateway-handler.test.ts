@@ -4,7 +4,7 @@
  * rewriting, error bodies and the access log.
  */
 import t from 'tap';
-import { connect } from 'node:net';
+import net, { connect } from 'node:net';
 import http from 'node:http';
 import { RouteTable } from '../../../../src/worker/pipeline/index.js';
 import { request } from 'undici';
@@ -12,6 +12,7 @@ import { testClient, type CallOptions } from '../../../helpers/http.js';
 import { startInProcess } from '../../../helpers/in-process-gateway.js';
 import { route, service, snapshot } from '../../../helpers/snapshot.js';
 import { startUpstream } from '../../../helpers/upstream.js';
+import { listenOnLoopback } from '../../../helpers/net.js';
 
 const { agent, call } = testClient(t);
 
@@ -240,6 +241,32 @@ t.test('a body the upstream cuts is reset, so even a close-delimited (HTTP/1.0) 
   const cur = await rawEnd(gw.port, 'GET /x HTTP/1.1\r\nHost: a\r\n\r\n');
   t.match(cur.text, /transfer-encoding: chunked/i);
   t.equal(cur.end, 'ECONNRESET', 'HTTP/1.1 too (the missing last chunk said so already)');
+});
+
+t.test('a 304 or 204 that carries a Content-Length is relayed whole (conditional GETs keep working)', async (t) => {
+  // Raw bytes: node:http would not send a Content-Length on a 304.
+  const upstream = net.createServer((s) => {
+    s.on('data', (d) => {
+      const status = String(d).startsWith('GET /304') ? '304 Not Modified' : '204 No Content';
+      s.write(`HTTP/1.1 ${status}\r\nContent-Length: 1234\r\nETag: "v1"\r\nCache-Control: max-age=60\r\n\r\n`);
+    });
+  });
+  const up = await listenOnLoopback(upstream);
+  t.teardown(() => up.close());
+  const gw = await startInProcess(snapshot([service('a', [`http://127.0.0.1:${up.port}`])], [route('all', ['/*'], 'a')]));
+  t.teardown(() => gw.close());
+  // A raw client: undici 7 (the test's own client) has the same bug the gateway works around.
+  for (const path of ['/304', '/204', '/304']) {
+    const { text, end } = await rawEnd(gw.port, `GET ${path} HTTP/1.1\r\nHost: a\r\nIf-None-Match: "v1"\r\nConnection: close\r\n\r\n`);
+    t.match(text, path === '/304' ? /^HTTP\/1\.1 304 Not Modified\r\n/ : /^HTTP\/1\.1 204 No Content\r\n/, `${path}: relayed`);
+    t.match(text, /\r\netag: "v1"\r\n/i, 'with its validators');
+    if (path === '/304') t.match(text, /\r\ncontent-length: 1234\r\n/i, 'a 304 keeps the length a 200 would have had (RFC 9110 §8.6)');
+    else t.notMatch(text, /content-length/i, 'a 204 must not carry one (RFC 9110 §8.6): dropped');
+    t.ok(text.endsWith('\r\n\r\n'), 'and no body');
+    t.equal(end, 'fin');
+  }
+  const logged = gw.logs.filter((l) => l.route === 'all');
+  t.same(logged.map((l) => [l.status, l.error]), [[304, undefined], [204, undefined], [304, undefined]], 'logged as answered, not as upstream failures');
 });
 
 t.test('a client that disconnects aborts the upstream request', async (t) => {
