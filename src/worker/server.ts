@@ -65,6 +65,10 @@ export class WorkerServer {
       socket.once('close', () => this.#sockets.delete(socket));
     });
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.#clientError(err, socket));
+    // `Expect: 100-continue`: Node would answer 100 before the gateway has looked at the
+    // request. The handler sends it only once the request is going upstream, so a request
+    // refused from its headers (404, 405, 413, 401, 429...) never has its body sent.
+    this.#server.on('checkContinue', (req, res) => handler.handle(req, res));
     // Node answers other expectations with a bare 417 and keeps reading; the body was
     // never asked for, so answer with the JSON error and close instead.
     this.#server.on('checkExpectation', (req, res) => {

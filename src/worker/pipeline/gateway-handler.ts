@@ -30,7 +30,7 @@ import { clientAddress, effectiveLimits, limitKeyOf, rateLimitHeaders, requestIs
 import { HeaderNames, UpstreamCall, upstreamRequestHeaders, type CallHooks, type ExchangeOutcome } from '../upstream/index.js';
 import { BodyLimit } from './body-limit.js';
 import { hostnameOf } from './client-host.js';
-import { hasUnreadBody } from './unread-body.js';
+import { expectsContinue, hasUnreadBody } from './unread-body.js';
 import { answerPreflight } from './preflight.js';
 import { RequestIds } from './request-id.js';
 import { isIdentityKey, renderRewrite, type RouteTable, type RouteTarget, type ScopedLimit } from './route-table.js';
@@ -403,6 +403,8 @@ export class GatewayHandler {
     }
     if (chunked) body = maxBody > 0 ? BodyLimit.wrap(req, maxBody) : req;
     else if (length !== undefined && length !== '0') body = req;
+    // Every check passed: now the client may send its body.
+    if (body !== null && expectsContinue(req)) res.writeContinue();
 
     let upstreamPath: string;
     if (found.store.rewrite !== null) {
@@ -548,8 +550,10 @@ export class GatewayHandler {
     /** Normalized path for the access log (null: the raw target, e.g. a path that did not normalize). */
     path: string | null = null,
   ): void {
-    // Draining: every answer asks the client to go, the gateway's own errors too.
-    if (this.#draining) this.#closeAfter(req, res);
+    // Draining: every answer asks the client to go, the gateway's own errors too. A client
+    // refused while it waits for 100 Continue may send its body or not: only closing the
+    // connection keeps what it sends next from being read as a request.
+    if (this.#draining || (expectsContinue(req) && hasUnreadBody(req))) this.#closeAfter(req, res);
     const bytes = res.headersSent ? 0 : sendError(res, err, requestId, this.#via, extra);
     this.#done(req, requestId, started, path ?? req.url ?? '', fields, { status: err.status, bytes, errorCode: err.code });
   }

@@ -12,3 +12,12 @@ export function hasUnreadBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
+
+// Node's own test for 'checkContinue' (a repeated `Expect: 100-continue` arrives joined).
+const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
+
+/** True when the client waits for `100 Continue` before sending its body (RFC 9110 §10.1.1). */
+export function expectsContinue(req: IncomingMessage): boolean {
+  const expect = req.headers.expect;
+  return expect !== undefined && CONTINUE.test(expect);
+}

@@ -372,6 +372,43 @@ t.test('draining: every answer says close, and requests pipelined behind it neve
   t.match(timeout.text, /^HTTP\/1\.1 504 [^]*\r\nconnection: close\r\n/i, "the gateway's own errors say close too");
 });
 
+t.test('Expect: 100-continue is answered only once the request is going upstream', async (t) => {
+  const up = await startUpstream((req, res) => {
+    let n = 0;
+    req.on('data', (c: Buffer) => (n += c.length));
+    req.on('end', () => res.end(`got ${n}`));
+  });
+  t.teardown(() => up.close());
+  const gw = await startInProcess(
+    snapshot([service('a', [up.url])], [
+      route('up', ['/up/*'], 'a', { methods: ['POST'], limits: { maxBodyBytes: 100 } }),
+      route('get', ['/only-get'], 'a', { methods: ['GET'] }),
+    ]),
+  );
+  t.teardown(() => gw.close());
+  const ask = (path: string, length: number) => `POST ${path} HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: ${length}\r\n\r\n`;
+  for (const [path, length, status] of [['/nowhere', 5, 404], ['/only-get', 5, 405], ['/up/x', 1000, 413]] as const) {
+    const { text, end } = await rawEnd(gw.port, ask(path, length) + 'GET /up/smuggled HTTP/1.1\r\nHost: a\r\n\r\n', 2_000);
+    t.match(text, new RegExp(`^HTTP/1\\.1 ${status} `), `${path}: ${status} from the headers alone, with no 100 before it`);
+    t.match(text, /\r\nconnection: close\r\n/i, 'and the connection closes: the client may or may not send its body now');
+    t.equal(end, 'fin');
+  }
+  t.equal(up.seen.length, 0, 'nothing reached the upstream');
+
+  const accepted = await new Promise<string>((resolve) => {
+    let out = '';
+    const s = connect(gw.port, '127.0.0.1', () => s.write(ask('/up/x', 5)));
+    s.setEncoding('utf8').on('data', (c) => {
+      out += c;
+      if (out === 'HTTP/1.1 100 Continue\r\n\r\n') s.write('hello');
+      if (out.endsWith('got 5')) s.destroy();
+    });
+    s.on('close', () => resolve(out));
+  });
+  t.match(accepted, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /, 'an admitted request gets its 100, then the answer');
+  t.match(accepted, /got 5$/, 'and its body went upstream');
+});
+
 t.test('a snapshot that fails to build leaves the serving table and its pools intact', async (t) => {
   const up = await startUpstream();
   t.teardown(() => up.close());
