@@ -580,6 +580,7 @@ export class GatewayHandler {
         durationMs: Math.round((performance.now() - started) * 1000) / 1000,
         bytes: o.bytes,
         ...(o.errorCode === null ? null : { error: o.errorCode }),
+        ...(o.errorCode === null || o.detail == null ? null : { detail: o.detail }),
         ...(trace === undefined ? null : { traceId: trace.traceId }),
       },
       'request',

@@ -30,7 +30,7 @@ import {
 } from '../../common/index.js';
 import type { RetryCondition } from '../../ipc/index.js';
 import { fullJitterBackoff, parseRetryAfter } from './backoff.js';
-import { retryConditionOf, upstreamError } from './upstream-error.js';
+import { failureDetail, retryConditionOf, upstreamError } from './upstream-error.js';
 import { UpstreamTry } from './upstream-try.js';
 import type { HeaderNames } from './header-names.js';
 import type { TryResult } from './outlier-detector.js';
@@ -46,6 +46,8 @@ export interface ExchangeOutcome {
   readonly bytes: number;
   /** Error code when the gateway (not the upstream) produced the outcome. */
   readonly errorCode: string | null;
+  /** What the network or undici said about an upstream failure (logged, never sent to the client). */
+  readonly detail?: string | null;
 }
 
 /** Per-worker hooks shared by every call (metrics, breaker reports). */
@@ -107,6 +109,7 @@ export class UpstreamCall {
   #settled = false;
   #status = 0;
   #bytes = 0;
+  #detail: string | null = null;
   #resume: (() => void) | null = null;
   /** The socket of a pipelined request queued behind another (null: not queued). */
   #queuedOn: Socket | null = null;
@@ -268,13 +271,17 @@ export class UpstreamCall {
   /** A try failed with a network error, a timeout or a body error. */
   error(t: UpstreamTry, err: Error, seconds: number): void {
     if (this.#settled) return;
-    if (this.#clientGone) {
+    // The socket may be destroyed (the drain deadline) before its 'close' reaches us: an
+    // error response then would be counted as sent, and the client never got it.
+    const socket = this.req.socket;
+    if (this.#clientGone || socket === null || socket.destroyed) {
       this.#tryEnded(t, 499, seconds, 'GW_CLIENT_CLOSED');
       this.#finish('GW_CLIENT_CLOSED', 499);
       return;
     }
     const gwErr = upstreamError(err);
     this.#tryEnded(t, gwErr.status, seconds, gwErr.code);
+    this.#detail = failureDetail(gwErr);
     if (this.res.headersSent) {
       // Too late for an error response: cut the connection so the client sees a failure.
       // With a reset, not a FIN: a response without a length (close-delimited, as an
@@ -395,6 +402,7 @@ export class UpstreamCall {
   }
 
   #fail(err: GatewayError): void {
+    this.#detail = failureDetail(err) ?? this.#detail;
     this.#bytes = this.opts.sendError(this.res, err);
     this.#status = err.status;
     // A request body the upstream never consumed must not be left half-read.
@@ -411,7 +419,7 @@ export class UpstreamCall {
     // The response's own 'close' listener stays (it returns early once settled, and goes
     // with the response); the socket outlives this request, so its listener must go.
     this.#queuedOn?.off('close', this.#onClose);
-    this.opts.done({ status, bytes: this.#bytes, errorCode }, this);
+    this.opts.done({ status, bytes: this.#bytes, errorCode, detail: this.#detail }, this);
   }
 }
 

@@ -16,13 +16,32 @@ const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EN
 // The connection broke after the request may have been sent.
 const RESETS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED']);
 
-/** Map an undici/network error to the gateway error a client sees. */
+// The instance answered, but not with HTTP the gateway can relay.
+const INVALID_RESPONSES = new Set(['UND_ERR_HEADERS_OVERFLOW', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_RES_EXCEEDED_MAX_SIZE', 'UND_ERR_INFO', 'ERR_ASSERTION']);
+
+/**
+ * Map an undici/network error to the gateway error a client sees. Its message names the
+ * kind of failure only: library codes and parser wording stay in the access log
+ * (`failureDetail`), as peers keep them in their error logs.
+ */
 export function upstreamError(err: Error): GatewayError {
   if (err instanceof GatewayError) return err;
   const code = (err as { code?: string }).code ?? '';
   const phase = TIMEOUT_PHASES[code];
   if (phase !== undefined) return new UpstreamTimeoutError(phase, err);
-  return new UpstreamConnectError(`upstream request failed (${code || err.message})`, err);
+  let message = 'upstream request failed';
+  if (CONNECT_FAILURES.has(code)) message = 'upstream connection failed';
+  else if (RESETS.has(code)) message = 'upstream connection was reset';
+  else if (code.startsWith('HPE_') || INVALID_RESPONSES.has(code) || err.name === 'HTTPParserError') message = 'invalid response from upstream';
+  return new UpstreamConnectError(message, err);
+}
+
+/** What the library said about a failure, for the log (never for the client); null when there is nothing more. */
+export function failureDetail(err: GatewayError): string | null {
+  const cause = err.cause;
+  if (!(cause instanceof Error)) return null;
+  const code = (cause as { code?: unknown }).code;
+  return typeof code === 'string' && !cause.message.includes(code) ? `${code}: ${cause.message}` : cause.message;
 }
 
 /** The retry condition a try error meets, or null when it is not an upstream failure. */

@@ -12,7 +12,7 @@ import { testClient, type CallOptions } from '../../../helpers/http.js';
 import { startInProcess } from '../../../helpers/in-process-gateway.js';
 import { route, service, snapshot } from '../../../helpers/snapshot.js';
 import { startUpstream } from '../../../helpers/upstream.js';
-import { listenOnLoopback } from '../../../helpers/net.js';
+import { listenOnLoopback, waitFor } from '../../../helpers/net.js';
 
 const { agent, call } = testClient(t);
 
@@ -205,6 +205,9 @@ t.test('upstream failures: 504 on header timeout, 502 on refused connection, res
   r = await get(`${gw.url}/refused`);
   t.equal(r.status, 502);
   t.equal(r.json.error.code, 'GW_UPSTREAM_UNAVAILABLE');
+  t.equal(r.json.error.message, 'upstream connection failed', 'the kind of failure, not the library code');
+  const logged = gw.logs.find((l) => l.route === 'refused');
+  t.match(logged, { error: 'GW_UPSTREAM_UNAVAILABLE', detail: /ECONNREFUSED/ }, 'which the access log keeps');
 
   const res = await request(`${gw.url}/partial`, { dispatcher: agent });
   t.equal(res.statusCode, 200, 'headers were already forwarded');
@@ -241,6 +244,18 @@ t.test('a body the upstream cuts is reset, so even a close-delimited (HTTP/1.0) 
   const cur = await rawEnd(gw.port, 'GET /x HTTP/1.1\r\nHost: a\r\n\r\n');
   t.match(cur.text, /transfer-encoding: chunked/i);
   t.equal(cur.end, 'ECONNRESET', 'HTTP/1.1 too (the missing last chunk said so already)');
+});
+
+t.test('an upstream answer that is not valid HTTP: 502 "invalid response from upstream", parser wording only in the log', async (t) => {
+  const upstream = net.createServer((s) => s.on('data', () => s.end('HTTP/1.1 200 OK\r\nX-Bad: a\x01b\r\n\r\n')));
+  const up = await listenOnLoopback(upstream);
+  t.teardown(() => up.close());
+  const gw = await startInProcess(snapshot([service('a', [`http://127.0.0.1:${up.port}`], { retry: { attempts: 0 } })], [route('all', ['/*'], 'a')]));
+  t.teardown(() => gw.close());
+  const r = await get(`${gw.url}/x`);
+  t.equal(r.status, 502);
+  t.same(r.json.error, { code: 'GW_UPSTREAM_UNAVAILABLE', message: 'invalid response from upstream', requestId: r.headers['x-request-id'] });
+  t.match(gw.logs.find((l) => l.route === 'all'), { detail: /invalid header value char/i });
 });
 
 t.test('a 304 or 204 that carries a Content-Length is relayed whole (conditional GETs keep working)', async (t) => {
@@ -407,6 +422,22 @@ t.test('Expect: 100-continue is answered only once the request is going upstream
   });
   t.match(accepted, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /, 'an admitted request gets its 100, then the answer');
   t.match(accepted, /got 5$/, 'and its body went upstream');
+});
+
+t.test('cut at the drain deadline: logged as 499 with no bytes, not as an error answer nobody got', async (t) => {
+  const up = await startUpstream(() => {}); // never answers
+  t.teardown(() => up.close());
+  const gw = await startInProcess(snapshot([service('a', [up.url])], [route('all', ['/*'], 'a')]));
+  t.teardown(() => gw.close());
+  const cut = rawEnd(gw.port, 'GET /stuck HTTP/1.1\r\nHost: a\r\n\r\n');
+  await waitFor(() => up.seen.length === 1, 2_000);
+  // What the worker does at its deadline: cut the client sockets, then destroy the pools.
+  t.equal(await gw.server.drain(50), false, 'not clean');
+  await gw.pools.destroy();
+  const { text } = await cut;
+  t.equal(text, '', 'the client got nothing');
+  await waitFor(() => gw.logs.some((l) => l.path === '/stuck'), 2_000);
+  t.match(gw.logs.find((l) => l.path === '/stuck'), { status: 499, bytes: 0, error: 'GW_CLIENT_CLOSED' });
 });
 
 t.test('a snapshot that fails to build leaves the serving table and its pools intact', async (t) => {
