@@ -8,6 +8,7 @@
  * Exit codes: 0 ok, 1 invalid config or runtime failure, 2 usage / environment error.
  * Later issues add subcommands here (db init ...).
  */
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,6 +34,10 @@ Commands:
   traces  list recent traces of a service (gateway traces --service NAME)
 
 Run "gateway <command> --help" for the options of a command.
+
+Options:
+  -h, --help     show this help
+  -V, --version  print the version and exit
 `,
   start: `Usage: gateway start [--config FILE] [--env NAME]
 
@@ -71,7 +76,11 @@ function parse(argv: string[]): Invocation {
     config: { type: 'string' },
     env: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean', short: 'V' },
   });
+  if (parsed.values.version === true) return { command: 'version', help: false, config: undefined, env: undefined };
+  // `gateway --help` alone lists the commands (`start` is only the default to run).
+  if (parsed.positionals.length === 0 && parsed.values.help === true) return { command: 'main', help: true, config: undefined, env: undefined };
   const [command = 'start', ...extra] = parsed.positionals;
   if (!(command in HELP) || command === 'main') {
     if (command === 'help') return { command: 'main', help: true, config: undefined, env: undefined };
@@ -114,6 +123,11 @@ async function main(argv: string[]): Promise<number> {
     return runTraceCommand(argv[0], argv.slice(1), io);
   }
   const inv = parse(argv);
+  if (inv.command === 'version') {
+    const pkg = JSON.parse(readFileSync(resolve(HOME, 'package.json'), 'utf8')) as { version?: string };
+    process.stdout.write(`gateway ${pkg.version ?? 'unknown'} (node ${process.version})\n`);
+    return 0;
+  }
   if (inv.help) {
     process.stdout.write(HELP[inv.command]!);
     return 0;

@@ -1,7 +1,7 @@
 /** The `gateway` executable: subcommands, --help, --env switching and exit codes. */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, ROOT } from '../helpers/repo.js';
@@ -91,4 +91,19 @@ t.test('--help on each command', async (t) => {
     t.match(r.stdout, /^Usage: gateway/);
   }
   t.match(run(['check', '--help']).stdout, /Exit 0 when valid, 1 when invalid/);
+  t.match(run(['--help']).stdout, /^Usage: gateway <command>[^]*check[^]*keys[^]*traces/, '--help alone lists the commands');
+  t.match(run(['start', '--help']).stdout, /^Usage: gateway start/);
+});
+
+t.test('--version prints the package version; an unknown option is named plainly', async (t) => {
+  const pkg = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { version: string };
+  for (const flag of ['--version', '-V']) {
+    const r = run([flag]);
+    t.equal(r.code, 0);
+    t.equal(r.stdout, `gateway ${pkg.version} (node ${process.version})\n`);
+  }
+  const r = run(['start', '--bogus']);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /unknown option "--bogus" \(see --help\)/);
+  t.notMatch(r.stderr, /positional argument/, "no advice about '--' that no command needs");
 });

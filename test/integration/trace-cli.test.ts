@@ -124,7 +124,7 @@ t.test('failures: not found, unknown service, Jaeger down, bad input', async (t)
     [['traces', '--service', 'x', '--limit', '0'], '--limit must be an integer 1..1000'],
     [['traces', '--service', 'x', '--limit', 'ten'], '--limit must be an integer 1..1000'],
     [['trace', 'abc', '--jaeger', 'ftp://x'], 'must use http or https'],
-    [['trace', 'abc', '--bogus'], "Unknown option '--bogus'"],
+    [['trace', 'abc', '--bogus'], 'unknown option "--bogus" (see --help)'],
   ] as const) {
     const r = await cli([...args], { JAEGER_QUERY_URL: query.url });
     t.equal(r.code, 2, args.join(' '));

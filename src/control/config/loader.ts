@@ -86,18 +86,27 @@ export async function loadConfig(file: string, opts: LoadOptions): Promise<LoadR
   });
 
   const schemaErrors = validateSchema(data);
+  const invalidItems = new Set<string>();
   for (const { path, message } of schemaProblems(schemaErrors, data)) {
+    invalidItems.add(itemOf(path));
     if (echo(path)) continue;
     const env = overridden.get(formatPath(path));
     // An overridden value's YAML line would point at the wrong culprit.
     if (env === undefined) add(path, message);
     else add(path, `${message} (set by ${env})`, false);
   }
+  // The cross-section checks run even when the schema found problems, so one round lists
+  // them all: a bad port does not hide an unknown service. They assume schema-valid input,
+  // so what they say about an item the schema refused (a route with a bad field) is left
+  // out as an echo, and if they trip over such an item, the schema's problems stand alone.
+  const report: Report = (path, message) => echo(path) || (invalidItems.size > 0 && invalidItems.has(itemOf(path))) || add(path, message);
   let authKeys: ResolvedKeys = new Map();
-  if (schemaErrors.length === 0) {
-    checkConfig(data as RawConfig, (path, message) => echo(path) || add(path, message));
+  try {
+    checkConfig(data as RawConfig, report);
     // Async (reads key files), so it runs after the sync checks; see auth-checks.ts.
-    authKeys = await checkAuth(data as RawAuthDocument, { env: opts.env, configDir: dirname(file) }, (path, message) => echo(path) || add(path, message));
+    authKeys = await checkAuth(data as RawAuthDocument, { env: opts.env, configDir: dirname(file) }, report);
+  } catch (err) {
+    if (schemaErrors.length === 0) throw err;
   }
   if (problems.length > 0) return { ok: false, problems: sortProblems(problems) };
   const snapshot = withAuth(buildSnapshot(data as RawConfig, file, opts.version), data as RawAuthDocument, authKeys);
@@ -210,6 +219,11 @@ function syntaxProblem(file: string, e: YAMLError): ConfigProblem {
   return pos === undefined
     ? { file, path: '', message: head }
     : { file, path: '', message: `${head} (column ${pos.col})`, line: pos.line };
+}
+
+/** The item a key path is in: its first two steps (`routes[3]`, `server.port`). */
+function itemOf(path: KeyPath): string {
+  return formatPath(path.slice(0, 2));
 }
 
 /** Order for reading top to bottom: by line (file-wide problems first), then path. */

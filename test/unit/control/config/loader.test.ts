@@ -163,11 +163,19 @@ t.test('a config with many mistakes reports all of them, with paths and lines', 
   t.equal(problems.length, 14, 'no duplicates, nothing missing');
 });
 
-t.test('semantic checks wait for a schema-valid document', async (t) => {
-  // `nope` is an unknown service, but the schema error comes first and alone.
-  const problems = problemsOf(await loadYaml(t, withRoutes('  - { id: r, path: /x, service: nope, priority: x }')));
+t.test('cross-section checks run beside schema problems, except inside an item the schema refused', async (t) => {
+  // Route r's unknown service could be an echo of its broken shape: not reported beside it.
+  let problems = problemsOf(await loadYaml(t, withRoutes('  - { id: r, path: /x, service: nope, priority: x }')));
   t.match(brief(problems), [{ path: 'routes[0].priority' }]);
   t.equal(problems.length, 1);
+  // Another route's unknown service is its own problem: one round lists both.
+  problems = problemsOf(await loadYaml(t, withRoutes('  - { id: r, path: /x, service: svc, priority: x }\n  - { id: s, path: /y, service: nope }')));
+  t.match(brief(problems), [{ path: 'routes[0].priority' }, { path: 'routes[1].service', message: /unknown service "nope"/ }]);
+  t.equal(problems.length, 2);
+  // A document the cross-section checks cannot walk at all: the schema's problems stand alone.
+  problems = problemsOf(await loadYaml(t, 'server: { port: 99999 }\nservices: 7\nroutes: [{ id: r, path: /x, service: nope }]\n'));
+  t.ok(problems.some((p) => p.path === 'server.port'), 'the bad port');
+  t.ok(problems.some((p) => p.path === 'services'), 'services is not a list');
 });
 
 t.test('problems are sorted by line, then path', async (t) => {
