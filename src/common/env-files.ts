@@ -67,6 +67,21 @@ function readEnvFile(file: string, required: boolean): Record<string, string> | 
     if (!/^(export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=/.test(s) && !/^\s/.test(line)) {
       throw new UsageError(`${file}:${i + 1}: expected KEY=VALUE, got "${s.slice(0, 40)}"`);
     }
+    // One line per value: a quote must close on its line (dotenv would take an
+    // unterminated one literally, quote included).
+    const value = /^(?:export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=\s*(["'`])(.*)$/.exec(s);
+    if (value !== null && !closes(value[1]!, value[2]!)) {
+      throw new UsageError(`${file}:${i + 1}: unterminated ${value[1]} quote in "${s.slice(0, 40)}"`);
+    }
   });
   return parse(text);
+}
+
+/** Whether `rest` (what follows an opening `quote`) holds its closing quote, not escaped. */
+function closes(quote: string, rest: string): boolean {
+  for (let i = 0; i < rest.length; i++) {
+    if (rest[i] === '\\') i++;
+    else if (rest[i] === quote) return true;
+  }
+  return false;
 }

@@ -139,6 +139,13 @@ export class WorkerServer {
       socket.destroy();
       return;
     }
+    // A connection that never sent a byte is a browser's pre-connect or a load balancer's
+    // probe, not a slow request: close it quietly (a 408 there can surface in the browser
+    // as the answer to the page it opens next; HAProxy's http-ignore-probes, nginx).
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.bytesRead === 0) {
+      socket.destroy();
+      return;
+    }
     const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
     writeRawError(socket, status, reason, code, message, this.#rawHeaders());
   }

@@ -57,7 +57,7 @@ export class RequestGuard {
     if (host === undefined || host === '') return 'missing Host header';
     // Clients send the same Host request after request: test each new value once.
     if (host !== this.#validHost) {
-      if (!HOST.test(host)) return 'invalid Host header';
+      if (!HOST.test(host) || portOf(host) > 65_535) return 'invalid Host header';
       this.#validHost = host;
     }
     const te = req.headers['transfer-encoding'];
@@ -68,4 +68,10 @@ export class RequestGuard {
     if (req.url!.includes('#')) return 'a request target must not contain a fragment ("#")';
     return null;
   }
+}
+
+/** The port a syntactically valid Host names (0 when none). */
+function portOf(host: string): number {
+  const colon = host.lastIndexOf(':');
+  return colon === -1 || host.endsWith(']') ? 0 : Number(host.slice(colon + 1));
 }

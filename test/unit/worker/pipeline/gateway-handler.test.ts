@@ -324,6 +324,14 @@ t.test('a client that trickles its headers gets 408 and its socket back', async 
   t.equal(up.seen.length, 0);
 });
 
+t.test('a connection that never sends a byte is closed quietly at the headers deadline (pre-connects, probes)', async (t) => {
+  const gw = await startInProcess(snapshot([service('a', ['http://127.0.0.1:1'])], [route('all', ['/*'], 'a')], { timeouts: { headersMs: 200 } }));
+  t.teardown(() => gw.close());
+  const idle = await rawEnd(gw.port, '', 5_000);
+  t.equal(idle.text, '', 'no 408 for a browser to show');
+  t.not(idle.end, 'timeout', 'but closed');
+});
+
 t.test('request edge cases: Expect 100-continue uploads, duplicate Host, errors during a pipelined response', async (t) => {
   const up = await startUpstream((req, res) => {
     if (req.url === '/slow') return void setTimeout(() => res.end('slow done'), 200);

@@ -132,6 +132,7 @@ const REFUSED: readonly Case[] = [
   ['Host with userinfo', `GET /x HTTP/1.1\r\nHost: user@a\r\n\r\n`, 400, 'gateway'],
   ['Host with a space', `GET /x HTTP/1.1\r\nHost: a b\r\n\r\n`, 400, 'gateway'],
   ['two Host headers', `GET /x HTTP/1.1\r\n${H}Host: admin\r\n\r\n`, 400, 'gateway'],
+  ['Host with a port above 65535', `GET /x HTTP/1.1\r\nHost: a:99999\r\n\r\n`, 400, 'gateway'],
   // Methods outside the allowlist
   ['TRACE', `TRACE /x HTTP/1.1\r\n${H}\r\n`, 405, 'gateway'],
   ['TRACK', `TRACK /x HTTP/1.1\r\n${H}\r\n`, 400, 'parser'],
@@ -229,6 +230,8 @@ const NORMALIZED: readonly Accepted[] = [
   ['chunk extensions (dropped by re-framing)', `POST /ext HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3;name=value\r\nabc\r\n0\r\n\r\n`, '/ext', 3],
   ['trailer fields (not forwarded)', `POST /trailer HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\n`, '/trailer', 3],
   ['two spaces in the request line', `GET  /spaces HTTP/1.1\r\n${H}\r\n`, '/spaces', 0],
+  ['Host with the highest port', `GET /port HTTP/1.1\r\nHost: a:65535\r\n\r\n`, '/port', 0],
+  ['Host as an IPv6 literal with a port', `GET /v6 HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n`, '/v6', 0],
   ['a request hidden inside a Content-Length body', `POST /body HTTP/1.1\r\n${H}Content-Length: 35\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n`, '/body', 35],
   ['Expect: 100-continue twice', `POST /expect HTTP/1.1\r\n${H}Expect: 100-continue\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\na`, '/expect', 1],
   ['h2c upgrade request (Upgrade is hop-by-hop)', `GET /h2c HTTP/1.1\r\n${H}Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n`, '/h2c', 0],
