@@ -11,6 +11,13 @@ import type { ConfigProblem } from '../common/errors.js';
 export const PROTOCOL_VERSION = 1;
 
 /**
+ * Exit status of a worker that could not listen (address in use, not permitted): a
+ * problem of the host or the config, not of the worker, so respawning cannot help
+ * (sysexits' EX_CONFIG).
+ */
+export const EXIT_CANNOT_LISTEN = 78;
+
+/**
  * What this primary understands beyond the base protocol, announced in its snapshot
  * message. Workers use a feature only when the primary announced it, so a worker forked
  * from newer code (upgrade, then SIGHUP) still talks to an older primary.

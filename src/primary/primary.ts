@@ -159,8 +159,8 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   supervisor = new Supervisor({
     workerEntry: fileURLToPath(WORKER_ENTRY),
     logger,
-    onAllStopped: () => {
-      logger.fatal('every worker slot is crash-looping; the gateway cannot serve and exits');
+    onAllStopped: (why) => {
+      if (why === 'crash-loop') logger.fatal('every worker slot is crash-looping; the gateway cannot serve and exits');
       void stop(1);
     },
     onWorkerReady: (worker) => endpoints.sendAll(worker),

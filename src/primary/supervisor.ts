@@ -11,7 +11,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { PRIMARY_FEATURES, PROTOCOL_VERSION, isProtocolMessage, type ConfigSnapshot, type FromWorker, type ToWorker } from '../ipc/index.js';
+import { EXIT_CANNOT_LISTEN, PRIMARY_FEATURES, PROTOCOL_VERSION, isProtocolMessage, type ConfigSnapshot, type FromWorker, type ToWorker } from '../ipc/index.js';
 import type { Logger } from '../telemetry/index.js';
 import { sendToWorker } from './send-to-worker.js';
 
@@ -28,7 +28,7 @@ export interface SupervisorOptions {
   /** How long a new worker may take to report ready. */
   readonly readyTimeoutMs?: number;
   /** Called when every slot has stopped: the node cannot serve. */
-  readonly onAllStopped?: () => void;
+  readonly onAllStopped?: (why: 'crash-loop' | 'cannot-listen') => void;
   /** Messages from workers the supervisor itself does not handle (metrics ...). */
   readonly onWorkerMessage?: (worker: Worker, msg: FromWorker) => void;
   /** A worker stopped serving (retired or died); called once per worker. */
@@ -56,6 +56,8 @@ export class Supervisor {
   readonly #opts: Required<Omit<SupervisorOptions, 'onAllStopped' | 'onWorkerMessage' | 'onWorkerGone' | 'onWorkerReady'>> &
     Pick<SupervisorOptions, 'onAllStopped' | 'onWorkerMessage' | 'onWorkerGone' | 'onWorkerReady'>;
   #snapshot: ConfigSnapshot | null = null;
+  /** A worker has served at least once (a listen failure after that is not fatal). */
+  #everReady = false;
   #slots: Slot[] = [];
   /** Workers asked to drain; their exit is expected. */
   #retiring = new Set<Worker>();
@@ -251,6 +253,7 @@ export class Supervisor {
     const slot = this.#slots.find((s) => s.worker === worker);
     if (msg.type === 'worker-ready' && slot !== undefined) {
       slot.ready = true;
+      this.#everReady = true;
       this.#opts.logger.info({ slot: slot.id, pid: msg.pid, configVersion: msg.configVersion }, 'worker ready');
       this.#broadcastStatus();
       this.#opts.onWorkerReady?.(worker);
@@ -272,13 +275,25 @@ export class Supervisor {
     slot.deaths = slot.deaths.filter((t) => now - t < this.#opts.crashWindowMs);
     slot.deaths.push(now);
     this.#broadcastStatus();
+    if (code === EXIT_CANNOT_LISTEN && !this.#everReady) {
+      // Before any worker ever served, a listen failure is the host's or the config's
+      // (the port is taken, or below 1024 without the capability): retrying cannot help.
+      const server = this.#snapshot?.server;
+      this.#opts.logger.fatal(
+        { host: server?.host, port: server?.port },
+        'workers cannot listen on the configured address (in use, or not permitted; see the worker\'s "cannot listen" line): not retrying',
+      );
+      for (const s of this.#slots) s.stopped = true;
+      this.#opts.onAllStopped?.('cannot-listen');
+      return;
+    }
     if (slot.deaths.length >= this.#opts.crashLimit) {
       slot.stopped = true;
       this.#opts.logger.fatal(
         { slot: slot.id, code, signal, deaths: slot.deaths.length, windowMs: this.#opts.crashWindowMs },
         'worker slot is crash-looping: not respawning it until the next reload (SIGHUP)',
       );
-      if (this.#slots.every((s) => s.stopped)) this.#opts.onAllStopped?.();
+      if (this.#slots.every((s) => s.stopped)) this.#opts.onAllStopped?.('crash-loop');
       return;
     }
     const delay = Math.min(this.#opts.maxBackoffMs, this.#opts.baseBackoffMs * 2 ** (slot.deaths.length - 1));

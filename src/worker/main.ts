@@ -3,7 +3,7 @@
  * root of the data plane. It waits for a config snapshot over IPC, starts listening, and
  * from then on only serves requests, swaps snapshots and drains on request.
  */
-import { PROTOCOL_VERSION, deepFreeze, isProtocolMessage, type ConfigSnapshot, type EndpointState, type FromWorker, type ToWorker } from '../ipc/index.js';
+import { EXIT_CANNOT_LISTEN, PROTOCOL_VERSION, deepFreeze, isProtocolMessage, type ConfigSnapshot, type EndpointState, type FromWorker, type ToWorker } from '../ipc/index.js';
 import { Agent } from 'undici';
 import { IpcCalls } from '../ipc/index.js';
 import { stateFiles } from '../common/api-keys/index.js';
@@ -117,7 +117,7 @@ async function applySnapshot(snapshot: ConfigSnapshot): Promise<void> {
     await server.listen(snapshot.server.host, snapshot.server.port);
   } catch (err) {
     logger.fatal({ err, host: snapshot.server.host, port: snapshot.server.port }, 'cannot listen');
-    exit(1);
+    exit(EXIT_CANNOT_LISTEN);
     return;
   }
   logger.debug({ configVersion: snapshot.version }, 'worker listening');

@@ -112,7 +112,10 @@ export class WorkerServer {
    */
   drain(timeoutMs: number): Promise<boolean> {
     this.#handler.startDraining();
-    net.Server.prototype.close.call(this.#server);
+    // Not listening yet (the primary's handle is still on its way): closing now would
+    // make Node's cluster code throw when the handle arrives. Nothing is served then
+    // anyway, and the worker exits once this resolves.
+    if (this.#server.listening) net.Server.prototype.close.call(this.#server);
     return new Promise((resolve) => {
       const check = setInterval(() => {
         if (this.#sockets.size === 0) finish(true);

@@ -2,6 +2,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, ROOT } from '../helpers/repo.js';
@@ -82,6 +83,24 @@ t.test('usage errors exit 2 with a clear message', async (t) => {
   r = run(['check'], { LOG_LEVEL: 'loud' });
   t.equal(r.code, 2);
   t.match(r.stderr, /LOG_LEVEL must be one of/);
+});
+
+t.test('start on a port already taken: one clear fatal line and exit 1, without the crash-loop retries', async (t) => {
+  const taken = createServer();
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => taken.close());
+  const port = (taken.address() as AddressInfo).port;
+  const dir = mkdtempSync(join(tmpdir(), 'gw-cli-'));
+  const file = join(dir, 'gateway.yaml');
+  writeFileSync(file, `server: { host: 127.0.0.1, port: ${port}, workers: 2 }\nservices: [{ name: s, instances: [{ url: "http://127.0.0.1:9" }] }]\nroutes: [{ id: r, path: /x, service: s }]\n`);
+  const started = Date.now();
+  const r = run(['start', '--config', file]);
+  t.equal(r.code, 1);
+  t.match(r.stdout, /"level":"fatal"[^\n]*"msg":"workers cannot listen on the configured address[^\n]*not retrying"/);
+  t.notMatch(r.stdout, /uncaught exception/, 'the other worker, still starting, is stopped cleanly');
+  t.match(r.stdout, /EADDRINUSE/, "the worker's own line says why");
+  t.notMatch(r.stdout, /respawning|crash-looping/, 'no retries, no crash-loop verdict');
+  t.ok(Date.now() - started < 10_000, 'and promptly');
 });
 
 t.test('--help on each command', async (t) => {

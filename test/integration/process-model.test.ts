@@ -136,15 +136,18 @@ t.test('SIGTERM drains in-flight requests, then the primary exits 0', async (t) 
   await t.rejects(request(`${gw.url}/slow`, { dispatcher: fresh, reset: true }), 'no longer accepting');
 });
 
-t.test('a slot that cannot start crash-loops, is stopped, and the node exits 1 when none can serve', async (t) => {
+t.test('a slot whose worker keeps dying crash-loops, is stopped, and the node exits 1 when none can serve', async (t) => {
   const up = await startUpstream();
   t.teardown(() => up.close());
-  // The port is taken by the upstream itself: every worker's listen fails.
   const gw = await startGateway(
-    () => testConfig(up.port, [{ name: 's', instances: [{ url: up.url }] }], [{ id: 'r', path: '/r', service: 's' }], { workers: 1 }),
-    { waitReady: false },
+    (port) => testConfig(port, [{ name: 's', instances: [{ url: up.url }] }], [{ id: 'r', path: '/r', service: 's' }], { workers: 1 }),
   );
   t.teardown(() => gw.stop('SIGKILL'));
+  // Kill the slot's worker as soon as each incarnation is ready: 5 deaths within 30 s.
+  for (let death = 1; death <= 5; death++) {
+    const ready = await waitFor(() => gw.logs.filter((l) => l.msg === 'worker ready')[death - 1], 10_000);
+    process.kill(Number(ready.pid), 'SIGKILL');
+  }
   const code = await Promise.race([gw.exited, sleep(20_000).then(() => 'timeout')]);
   t.equal(code, 1);
   t.ok(gw.logs.some((l) => /crash-looping/.test(String(l.msg))), 'crash loop logged loudly');
