@@ -69,7 +69,7 @@ export default {
   ],
   notes: [
     'In the full pipeline the rate limit never refuses; what it costs is the IPC round trip to the primary that owns the node-wide buckets.',
-    'The flood target is answered with 429s (the non-2xx column): a refused request skips the upstream, and after the first refusal per second also the IPC round trip.',
+    'The flood target is answered with 429s (the non-2xx column): a refused request skips the upstream, and after the first refusal per second also the IPC round trip. Its latency columns, like every target\'s, count 2xx answers only: here the ~10/s admitted requests.',
     'Compare targets within one run: the load generator shares the machine.',
   ],
 };
