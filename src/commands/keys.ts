@@ -91,10 +91,16 @@ export async function runKeys(argv: string[], io: KeysIo): Promise<number> {
     }
     if (sub === 'revoke') {
       if (rest.length !== 1) throw new UsageError('usage: gateway keys revoke ID');
-      const record = await repo.revoke(rest[0]!, new Date());
+      const at = new Date();
+      const record = await repo.revoke(rest[0]!, at);
       if (record === null) {
         io.err(`gateway: no API key with id "${rest[0]}"\n`);
         return 1;
+      }
+      // Revoking twice changes nothing (the first time stands): say so, audit nothing new.
+      if (record.revokedAt !== at.toISOString()) {
+        io.out(`${record.id} (owner ${record.owner}) was already revoked at ${record.revokedAt}\n`);
+        return 0;
       }
       audit.record('apikey.revoked', { actor, keyId: record.id, owner: record.owner });
       io.out(`revoked ${record.id} (owner ${record.owner}) at ${record.revokedAt}\n`);

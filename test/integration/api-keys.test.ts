@@ -91,6 +91,9 @@ t.test('create → works, list, revoke → refused within refreshMs, expiry, aud
   t.match(await call('/r', key!), { status: 401, code: 'GW_INVALID_CREDENTIALS', message: 'API key revoked' });
   t.match(keys(['list']).stdout, new RegExp(`${id}\\s+team-a\\s+revoked`));
   t.equal(keys(['revoke', '000000000000']).code, 1, 'revoking an unknown id fails');
+  const again = keys(['revoke', id]);
+  t.equal(again.code, 0, 'revoking twice is no error');
+  t.match(again.stdout, new RegExp(`^${id} \\(owner team-a\\) was already revoked at ${revoked.stdout.match(/ at (\S+)$/m)![1]}`), 'and says when the first revocation was');
 
   // An expired record (written directly: the CLI refuses past dates).
   const old = generateApiKey();
@@ -115,6 +118,7 @@ t.test('create → works, list, revoke → refused within refreshMs, expiry, aud
   }, 20_000, 100) as Record<string, unknown>[];
   t.match(records.find((r) => r.event === 'apikey.created'), { role: 'cli', keyId: id, owner: 'team-a', roles: ['reader', 'admin'] });
   t.match(records.find((r) => r.event === 'apikey.revoked'), { role: 'cli', keyId: id });
+  t.equal(records.filter((r) => r.event === 'apikey.revoked').length, 1, 'the second revoke added no audit record');
   t.match(records.find((r) => r.event === 'auth.failure' && r.reason === `API key ${id} revoked`), { role: 'worker', route: 'r', status: 401, client: '127.0.0.1' });
   t.match(records.find((r) => r.event === 'config.reload'), { role: 'primary', result: 'applied' });
   t.notOk(readFileSync(audit, 'utf8').includes(key!), 'the audit log never holds a key');

@@ -236,6 +236,8 @@ export class GatewayHandler {
     }
     // RFC 9112 §3.2: more than one Host is a 400.
     if (headerCount(req.rawHeaders, 'host') > 1) throw new BadRequestError('more than one Host header');
+    // RFC 9110 §9.3.7: `OPTIONS *` asks about the server itself, not a resource.
+    if (url === '*' && req.method === 'OPTIONS') return this.#serverOptions(req, res, requestId, started);
     const target = url.charCodeAt(0) === 0x2f ? url : originFormOf(url, req.headers.host);
     const q = target.indexOf('?');
     const normalized = normalizePath(q === -1 ? target : target.slice(0, q), server.paths);
@@ -514,6 +516,14 @@ export class GatewayHandler {
     }
     const bytes = sendJson(res, status, doc, requestId, this.#table.errorHeadersFor(req, this.#isHttps));
     this.#done(req, requestId, started, req.url ?? '', fields, { status, bytes, errorCode: null });
+  }
+
+  /** `OPTIONS *`: the methods this server accepts at all, no body. */
+  #serverOptions(req: IncomingMessage, res: ServerResponse, requestId: string, started: number): void {
+    const headers = this.#table.errorHeadersFor(req, this.#isHttps);
+    res.writeHead(200, { ...headers, allow: this.#table.guard.allow.join(', '), 'content-length': '0', via: this.#via, 'x-request-id': requestId });
+    res.end();
+    this.#done(req, requestId, started, '*', { route: RESERVED, upstream: null, service: null, tries: 0 }, { status: 200, bytes: 0, errorCode: null });
   }
 
   /** This worker's own view: in-flight counts and its local breaker state. */

@@ -324,6 +324,22 @@ t.test('a client that trickles its headers gets 408 and its socket back', async 
   t.equal(up.seen.length, 0);
 });
 
+t.test('OPTIONS * is answered by the gateway itself with the methods it accepts; "*" for anything else is a 400', async (t) => {
+  const up = await startUpstream();
+  t.teardown(() => up.close());
+  const gw = await startInProcess(snapshot([service('a', [up.url])], [route('all', ['/*'], 'a')]));
+  t.teardown(() => gw.close());
+  const { text } = await rawEnd(gw.port, 'OPTIONS * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+  t.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+  t.match(text, /\r\nallow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n/i);
+  t.match(text, /\r\ncontent-length: 0\r\n/i);
+  t.match(text, /\r\nx-content-type-options: nosniff\r\n/i, 'with the server-wide security headers');
+  const bad = await rawEnd(gw.port, 'GET * HTTP/1.1\r\nHost: a\r\n\r\n');
+  t.match(bad.text, /^HTTP\/1\.1 400 /);
+  t.equal(up.seen.length, 0, 'neither reached the upstream');
+  t.match(gw.logs.find((l) => l.path === '*'), { route: '(gateway)', status: 200 });
+});
+
 t.test('a connection that never sends a byte is closed quietly at the headers deadline (pre-connects, probes)', async (t) => {
   const gw = await startInProcess(snapshot([service('a', ['http://127.0.0.1:1'])], [route('all', ['/*'], 'a')], { timeouts: { headersMs: 200 } }));
   t.teardown(() => gw.close());

@@ -120,7 +120,7 @@ const REFUSED: readonly Case[] = [
   ['lower-case protocol name', `GET /x http/1.1\r\n${H}\r\n`, 400, 'parser'],
   ['HTTP/2 connection preface', `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`, 400, 'parser'],
   ['fragment in the target', `GET /x#frag HTTP/1.1\r\n${H}\r\n`, 400, 'gateway'],
-  ['asterisk-form target', `OPTIONS * HTTP/1.1\r\n${H}\r\n`, 400, 'gateway'],
+  ['asterisk-form target with a method other than OPTIONS', `GET * HTTP/1.1\r\n${H}\r\n`, 400, 'gateway'],
   ['authority-form target on GET', `GET a:80 HTTP/1.1\r\n${H}\r\n`, 400, 'gateway'],
   ['absolute-form not matching Host', `GET http://evil.example/x HTTP/1.1\r\n${H}\r\n`, 400, 'gateway'],
   ['absolute-form with another scheme', `GET ftp://a/x HTTP/1.1\r\n${H}\r\n`, 400, 'gateway'],
