@@ -124,7 +124,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const inv = parse(argv);
   if (inv.command === 'version') {
-    const pkg = JSON.parse(readFileSync(resolve(HOME, 'package.json'), 'utf8')) as { version?: string };
+    // The package this file ships in (GATEWAY_HOME may point at a config directory).
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
     process.stdout.write(`gateway ${pkg.version ?? 'unknown'} (node ${process.version})\n`);
     return 0;
   }

@@ -61,26 +61,27 @@ function readEnvFile(file: string, required: boolean): Record<string, string> | 
   }
   // dotenv's parser is lenient; reject lines that are neither blank, comments nor KEY=...
   // so a typo in a production env file fails loudly instead of silently dropping a key.
-  text.split(/\r?\n/).forEach((line, i) => {
+  const lines = text.split(/\r?\n/);
+  lines.forEach((line, i) => {
     const s = line.trim();
     if (s === '' || s.startsWith('#')) return;
     if (!/^(export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=/.test(s) && !/^\s/.test(line)) {
       throw new UsageError(`${file}:${i + 1}: expected KEY=VALUE, got "${s.slice(0, 40)}"`);
     }
-    // One line per value: a quote must close on its line (dotenv would take an
-    // unterminated one literally, quote included).
+    // A quoted value may go on over indented lines, but its quote must close: dotenv
+    // would take an unterminated one literally, quote included.
     const value = /^(?:export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=\s*(["'`])(.*)$/.exec(s);
-    if (value !== null && !closes(value[1]!, value[2]!)) {
+    if (value !== null && !closes(value[1]!, [value[2]!, ...lines.slice(i + 1)].join('\n'))) {
       throw new UsageError(`${file}:${i + 1}: unterminated ${value[1]} quote in "${s.slice(0, 40)}"`);
     }
   });
   return parse(text);
 }
 
-/** Whether `rest` (what follows an opening `quote`) holds its closing quote, not escaped. */
+/** Whether `rest` (what follows an opening `quote`) holds its closing quote (`\"` escapes only in double quotes, as dotenv reads them). */
 function closes(quote: string, rest: string): boolean {
   for (let i = 0; i < rest.length; i++) {
-    if (rest[i] === '\\') i++;
+    if (rest[i] === '\\' && quote === '"') i++;
     else if (rest[i] === quote) return true;
   }
   return false;

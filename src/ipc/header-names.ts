@@ -15,7 +15,7 @@ export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
   'trailer',
   'transfer-encoding',
   'upgrade',
-  // Node already answered `100 Continue` to the client; undici refuses to send it on.
+  // The gateway answered `100 Continue` itself (when it forwards the body); undici refuses to send it on.
   'expect',
 ]);
 

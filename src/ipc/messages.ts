@@ -66,6 +66,8 @@ export interface RateLimitVerdict { allowed: boolean; remaining: number; retryAf
 export interface RateLimitTakeMessage { v: 1; type: 'rate-limit-take'; id: number; checks: RateLimitCheck[] }
 /** Primary → worker: verdicts for request `id`, in check order. */
 export interface RateLimitVerdictMessage { v: 1; type: 'rate-limit-verdict'; id: number; verdicts: RateLimitVerdict[] }
+/** Most asks in one rate-limit batch: a worker splits a larger turn into several messages. */
+export const RATE_LIMIT_MAX_BATCH = 1024;
 /** Worker → primary: several takes at once, decided in order (feature `rate-limit-batch`). */
 export interface RateLimitTakeBatchMessage { v: 1; type: 'rate-limit-take-batch'; asks: { id: number; checks: RateLimitCheck[] }[] }
 /** Primary → worker: the verdicts of one batch, in its order. */

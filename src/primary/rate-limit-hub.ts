@@ -8,10 +8,7 @@
 import type { Worker } from 'node:cluster';
 import { LocalLimiterStore, parseLimit, type Clock, type ParsedLimit } from '../common/rate-limit/index.js';
 import { sendToWorker } from './send-to-worker.js';
-import { PROTOCOL_VERSION, type RateLimitCheck, type RateLimitVerdict, type ToWorker } from '../ipc/index.js';
-
-// A worker batches what arrived in one event-loop turn; far more means a broken sender.
-const MAX_BATCH = 4096;
+import { PROTOCOL_VERSION, RATE_LIMIT_MAX_BATCH, type RateLimitCheck, type RateLimitVerdict, type ToWorker } from '../ipc/index.js';
 
 /** Checks as sent by a worker, or null when the message is malformed. */
 function validChecks(checks: unknown): RateLimitCheck[] | null {
@@ -57,16 +54,17 @@ export class RateLimitHub {
   }
 
   /**
-   * Answer a batch of takes in one message, decided in the order sent. A malformed batch
-   * gets no answer (its asks time out and fail open); a malformed ask gets no verdicts.
+   * Answer a batch of takes in one message, decided in the order sent. A malformed ask,
+   * or one past RATE_LIMIT_MAX_BATCH (workers split larger turns), is answered with no
+   * verdicts: it fails open at once instead of after the worker's timeout.
    */
   takeBatch(from: Worker, asks: unknown): void {
-    if (!Array.isArray(asks) || asks.length > MAX_BATCH) return;
+    if (!Array.isArray(asks)) return;
     const answers: { id: number; verdicts: RateLimitVerdict[] }[] = [];
     for (const a of asks as unknown[]) {
       const id = (a as { id?: unknown } | null)?.id;
       if (typeof id !== 'number') continue;
-      answers.push({ id, verdicts: this.decide((a as { checks?: unknown }).checks) });
+      answers.push({ id, verdicts: answers.length < RATE_LIMIT_MAX_BATCH ? this.decide((a as { checks?: unknown }).checks) : [] });
     }
     sendToWorker(from, { v: PROTOCOL_VERSION, type: 'rate-limit-verdict-batch', answers });
   }

@@ -34,6 +34,7 @@ export class WorkerServer {
   /** `#rawHeaders()` of the table whose error headers are `#rawFor`. */
   #rawFor: Readonly<Record<string, string>> | null = null;
   #rawLines = '';
+  #draining = false;
 
   constructor(config: ServerConfig, handler: GatewayHandler, logger: Logger, connectionMetrics: ConnectionMetrics | null = null) {
     this.#handler = handler;
@@ -91,6 +92,8 @@ export class WorkerServer {
       this.#server.once('error', reject);
       this.#server.listen({ host, port }, () => {
         this.#server.off('error', reject);
+        // A drain began while the handle was on its way: stop accepting now.
+        if (this.#draining) net.Server.prototype.close.call(this.#server);
         resolve();
       });
     });
@@ -112,9 +115,9 @@ export class WorkerServer {
    */
   drain(timeoutMs: number): Promise<boolean> {
     this.#handler.startDraining();
+    this.#draining = true;
     // Not listening yet (the primary's handle is still on its way): closing now would
-    // make Node's cluster code throw when the handle arrives. Nothing is served then
-    // anyway, and the worker exits once this resolves.
+    // make Node's cluster code throw when the handle arrives; the listen callback closes.
     if (this.#server.listening) net.Server.prototype.close.call(this.#server);
     return new Promise((resolve) => {
       const check = setInterval(() => {

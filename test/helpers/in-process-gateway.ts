@@ -30,7 +30,7 @@ export interface InProcessGateway {
 /** Start the data plane on `snapshot` (port 0), with an optional auth policy; `tracer` turns tracing on. */
 export async function startInProcess(
   snapshot: ConfigSnapshot,
-  opts: { auth?: AuthPolicy | null; tracer?: RequestTracer | null } = {},
+  opts: { auth?: AuthPolicy | null; tracer?: RequestTracer | null; rateLimitDelayMs?: number } = {},
 ): Promise<InProcessGateway> {
   const logs: Record<string, unknown>[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
@@ -45,7 +45,14 @@ export async function startInProcess(
     metrics,
     scrape: async () => ({ text: await registry.metrics(), contentType: registry.contentType }),
     // The primary's decision logic, in-process, behind the worker's refusal cache.
-    rateLimit: new RefusalCache(async (checks) => limiter.decide(checks), { onLocal: () => metrics.rateLimitLocalRefusals.inc([]) }).ask,
+    rateLimit: new RefusalCache(
+      async (checks) => {
+        // A slow primary, for tests of what happens while a request waits for its verdict.
+        if (opts.rateLimitDelayMs !== undefined) await new Promise((r) => setTimeout(r, opts.rateLimitDelayMs));
+        return limiter.decide(checks);
+      },
+      { onLocal: () => metrics.rateLimitLocalRefusals.inc([]) },
+    ).ask,
     auth: opts.auth ?? null,
     tracer: opts.tracer ?? null,
   });

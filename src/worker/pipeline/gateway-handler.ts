@@ -189,7 +189,9 @@ export class GatewayHandler {
   /** Answer `req` with `Connection: close`, and drop what is pipelined behind it. */
   #closeAfter(req: IncomingMessage, res: ServerResponse): void {
     res.shouldKeepAlive = false;
-    this.#closing.add(req.socket);
+    // `req.socket` is null once undici is done with the request body; `res.socket` then.
+    const socket = req.socket ?? res.socket;
+    if (socket !== null) this.#closing.add(socket);
   }
 
   /** From now on every response asks the client to close its connection. */
@@ -390,6 +392,15 @@ export class GatewayHandler {
   /** Proxy a matched (and admitted) request; `extra` headers go on the response. */
   #forward(ctx: Matched, extra: Record<string, string> | null): void {
     const { req, res, requestId, started, target, q, path, found, fields } = ctx;
+    // Checked again after the awaits (auth, rate limit): meanwhile an answer in front of this
+    // one may have decided to close the connection, or a drain began (every answer closes),
+    // so this one could never be written. Then it must not take effect upstream either.
+    const socket = req.socket;
+    const queued = (socket as { _httpMessage?: unknown } | null)?._httpMessage !== res;
+    if (queued && (this.#draining || this.#closing.has(socket))) {
+      this.#logger.debug({ requestId, method: req.method }, 'request pipelined behind a closing answer dropped before forwarding');
+      return this.#done(req, requestId, started, path, fields, { status: 499, bytes: 0, errorCode: 'GW_CLIENT_CLOSED' });
+    }
     const { route, service, policy } = found.store;
     const method = req.method!;
     const secure = policy.headers.usesHttps && this.#isHttps(req);

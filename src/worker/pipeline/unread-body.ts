@@ -19,5 +19,6 @@ const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
 /** True when the client waits for `100 Continue` before sending its body (RFC 9110 §10.1.1). */
 export function expectsContinue(req: IncomingMessage): boolean {
   const expect = req.headers.expect;
-  return expect !== undefined && CONTINUE.test(expect);
+  // An HTTP/1.0 client knows no 1xx (RFC 9110 §15.2: a server must not send it one).
+  return expect !== undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1 && CONTINUE.test(expect);
 }

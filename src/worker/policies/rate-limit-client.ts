@@ -12,7 +12,7 @@
  * Measured on the full pipeline (1 worker, 50 connections): +13 % req/s, and the primary
  * spends 45 % less CPU.
  */
-import { PROTOCOL_VERSION, type FromWorker, type RateLimitCheck, type RateLimitVerdict } from '../../ipc/index.js';
+import { PROTOCOL_VERSION, RATE_LIMIT_MAX_BATCH, type FromWorker, type RateLimitCheck, type RateLimitVerdict } from '../../ipc/index.js';
 import { IpcCalls } from '../../ipc/index.js';
 
 /** Verdicts for a request, or null when the primary could not be asked in time. */
@@ -25,13 +25,17 @@ export class RateLimitClient {
   #batching = false;
   #batch: { id: number; checks: RateLimitCheck[] }[] = [];
   readonly #flush = () => {
-    const asks = this.#batch;
+    const all = this.#batch;
     this.#batch = [];
-    const sent =
-      asks.length === 1
-        ? this.#send({ v: PROTOCOL_VERSION, type: 'rate-limit-take', id: asks[0]!.id, checks: asks[0]!.checks })
-        : this.#send({ v: PROTOCOL_VERSION, type: 'rate-limit-take-batch', asks });
-    if (!sent) for (const a of asks) this.#calls.settle(a.id, null);
+    // A pipelining burst can bring thousands in one turn: at most RATE_LIMIT_MAX_BATCH a message.
+    for (let i = 0; i < all.length; i += RATE_LIMIT_MAX_BATCH) {
+      const asks = all.length <= RATE_LIMIT_MAX_BATCH ? all : all.slice(i, i + RATE_LIMIT_MAX_BATCH);
+      const sent =
+        asks.length === 1
+          ? this.#send({ v: PROTOCOL_VERSION, type: 'rate-limit-take', id: asks[0]!.id, checks: asks[0]!.checks })
+          : this.#send({ v: PROTOCOL_VERSION, type: 'rate-limit-take-batch', asks });
+      if (!sent) for (const a of asks) this.#calls.settle(a.id, null);
+    }
   };
 
   constructor(send: (msg: FromWorker) => boolean, timeoutMs = 250) {

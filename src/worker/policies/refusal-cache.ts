@@ -84,10 +84,11 @@ export class RefusalCache {
     }
     // A wait too short to be worth an entry.
     if (wait === Infinity || wait <= 1) return;
-    if (this.#entries.size >= this.#maxEntries) {
+    // A key asked again (its entry expired) replaces itself; only a new key pushes out the oldest.
+    if (!this.#entries.delete(key) && this.#entries.size >= this.#maxEntries) {
       this.#entries.delete(this.#entries.keys().next().value!);
     }
-    this.#entries.set(key, { until: askedAt + wait - 1, answeredAt: this.#clock(), verdicts });
+    this.#entries.set(key, { until: askedAt + wait - 1, answeredAt: this.#clock(), verdicts: verdicts.slice() });
   }
 }
 

@@ -64,10 +64,11 @@ function connectionNamed(raw: readonly string[]): Set<string> | null {
  * (PHP, WSGI) read as the real one (`X_Forwarded_For` → `HTTP_X_FORWARDED_FOR`).
  */
 function spoofable(lower: string): boolean {
-  if (lower.charCodeAt(0) !== 0x78 /* x */ || lower.length < 9) return false;
-  const name = lower.includes('_') ? lower.replace(/_/g, '-') : lower;
-  if (name !== lower && (FORWARDING.has(name) || CLIENT_IP.has(name))) return true;
-  return name.startsWith('x-forwarded-') && (name !== lower || !FORWARDING.has(name));
+  if (lower.includes('_')) {
+    const name = lower.replace(/_/g, '-');
+    return FORWARDING.has(name) || CLIENT_IP.has(name) || name.startsWith('x-forwarded');
+  }
+  return lower.charCodeAt(0) === 0x78 /* x */ && lower.startsWith('x-forwarded') && !FORWARDING.has(lower);
 }
 
 /** Build the upstream request headers from the client's raw headers. */

@@ -111,8 +111,13 @@ export class UpstreamCall {
   #bytes = 0;
   #detail: string | null = null;
   #resume: (() => void) | null = null;
-  /** The socket of a pipelined request queued behind another (null: not queued). */
-  #queuedOn: Socket | null = null;
+  /**
+   * The client connection, kept: `req.socket` is not to be trusted later (undici nulls it
+   * when it is done with a request body, Node when the socket goes).
+   */
+  readonly #socket: Socket;
+  /** A pipelined request queued behind another (its socket's close is the signal). */
+  readonly #queued: boolean;
   readonly #onClose = () => {
     if (this.#settled || this.res.writableFinished) return;
     this.#clientGone = true;
@@ -128,11 +133,9 @@ export class UpstreamCall {
     // A pipelined request queued behind another never sees its `res` close when the
     // client leaves; for those (only), the socket's close is the signal.
     const socket = req.socket;
-    if ((socket as { _httpMessage?: unknown })._httpMessage !== res) {
-      // Kept: once the socket is gone, `req.socket` is null.
-      this.#queuedOn = socket;
-      socket.once('close', this.#onClose);
-    }
+    this.#socket = socket;
+    this.#queued = (socket as { _httpMessage?: unknown })._httpMessage !== res;
+    if (this.#queued) socket.once('close', this.#onClose);
   }
 
   /** Whether the client went away. */
@@ -273,8 +276,7 @@ export class UpstreamCall {
     if (this.#settled) return;
     // The socket may be destroyed (the drain deadline) before its 'close' reaches us: an
     // error response then would be counted as sent, and the client never got it.
-    const socket = this.req.socket;
-    if (this.#clientGone || socket === null || socket.destroyed) {
+    if (this.#clientGone || this.#socket.destroyed) {
       this.#tryEnded(t, 499, seconds, 'GW_CLIENT_CLOSED');
       this.#finish('GW_CLIENT_CLOSED', 499);
       return;
@@ -418,7 +420,7 @@ export class UpstreamCall {
     if (this.#admitted) this.opts.service.active--;
     // The response's own 'close' listener stays (it returns early once settled, and goes
     // with the response); the socket outlives this request, so its listener must go.
-    this.#queuedOn?.off('close', this.#onClose);
+    if (this.#queued) this.#socket.off('close', this.#onClose);
     this.opts.done({ status, bytes: this.#bytes, errorCode, detail: this.#detail }, this);
   }
 }

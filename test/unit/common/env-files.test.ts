@@ -26,15 +26,15 @@ t.test('unknown environment, bad name and malformed lines are usage errors', asy
   t.same(target, {}, 'nothing is applied when a file is bad');
 });
 
-t.test('quoted values load; an unterminated quote is an error naming its line', async (t) => {
+t.test('quoted values load (over indented lines too); an unterminated quote is an error naming its line', async (t) => {
   const dir = t.testdir({
-    '.env': 'A="one"\nB=\'two words\'\nD="say \\"hi\\""\nE=plain # comment\n',
+    '.env': 'A="one"\nB=\'two words\'\nC="line one\n  line two"\nD="say \\"hi\\""\nE=plain # comment\nF=\'C:\\\'\n',
     '.env.bad': 'A=1\nKEY="unterminated\nB=2\n',
     '.env.bad2': "A='open\n",
   });
   const target: Record<string, string | undefined> = {};
   loadEnvFiles(dir, undefined, target);
-  t.same(target, { A: 'one', B: 'two words', D: 'say \\"hi\\"', E: 'plain' });
+  t.same(target, { A: 'one', B: 'two words', C: 'line one\n  line two', D: 'say \\"hi\\"', E: 'plain', F: 'C:\\' }, 'indented continuation lines and a backslash in single quotes load');
   t.throws(() => loadEnvFiles(dir, 'bad', {}), /\.env\.bad:2: unterminated " quote in "KEY="unterminated"/);
   t.throws(() => loadEnvFiles(dir, 'bad2', {}), /\.env\.bad2:1: unterminated ' quote/);
 });

@@ -35,6 +35,11 @@ t.test('a batch is decided in order and answered in one message; malformed asks 
   t.equal(msg.type, 'rate-limit-verdict-batch');
   t.same(msg.answers.map((a) => [a.id, a.verdicts.map((v) => v.allowed)]), [[1, [true]], [2, [true]], [3, []], [4, [false]]], 'the third take of a 2/h bucket is refused');
   hub.takeBatch(worker, 'not a batch');
-  hub.takeBatch(worker, Array(5000).fill({ id: 9, checks: one }));
-  t.equal(sent.length, 1, 'a malformed or oversized batch gets no answer (its asks fail open on timeout)');
+  t.equal(sent.length, 1, 'a batch that is not a list gets no answer');
+  const big = Array.from({ length: 1030 }, (_, i) => ({ id: 100 + i, checks: [{ limit: { requests: 10_000, per: 'h' as const }, key: 'big' }] }));
+  hub.takeBatch(worker, big);
+  const answers = (sent[1] as { answers: { id: number; verdicts: unknown[] }[] }).answers;
+  t.equal(answers.length, 1030, 'an oversized batch is answered in full');
+  t.equal(answers.filter((a) => a.verdicts.length === 1).length, 1024, 'decided up to RATE_LIMIT_MAX_BATCH');
+  t.same(answers.slice(1024).map((a) => a.verdicts), Array(6).fill([]), 'the rest fail open at once, not after a timeout');
 });

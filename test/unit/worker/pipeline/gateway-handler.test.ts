@@ -284,6 +284,28 @@ t.test('a 304 or 204 that carries a Content-Length is relayed whole (conditional
   t.same(logged.map((l) => [l.status, l.error]), [[304, undefined], [204, undefined], [304, undefined]], 'logged as answered, not as upstream failures');
 });
 
+t.test('requests with a body get their error answer too (undici nulls req.socket once the body is sent)', async (t) => {
+  const up = await startUpstream((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.url === '/hang') return; // body read, never answers: the gateway's 504
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('x'.repeat(100));
+      setTimeout(() => res.destroy(), 50);
+    });
+  });
+  t.teardown(() => up.close());
+  const gw = await startInProcess(snapshot([service('a', [up.url], { timeouts: { headersMs: 300 }, retry: { attempts: 0 } })], [route('all', ['/*'], 'a', { methods: ['POST'] })]));
+  t.teardown(() => gw.close());
+  const post = (path: string) => `POST ${path} HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello`;
+  const hang = await rawEnd(gw.port, post('/hang'));
+  t.match(hang.text, /^HTTP\/1\.1 504 /, 'a POST whose upstream times out gets its 504');
+  t.match(gw.logs.find((l) => l.path === '/hang'), { status: 504, error: 'GW_UPSTREAM_TIMEOUT' });
+  const cut = await rawEnd(gw.port, post('/cut'));
+  t.match(cut.text, /^HTTP\/1\.1 200 /);
+  t.equal(cut.end, 'ECONNRESET', 'a POST whose answer the upstream cuts is reset, not left open');
+});
+
 t.test('a client that disconnects aborts the upstream request', async (t) => {
   let upstreamClosed: () => void;
   const closed = new Promise<void>((r) => (upstreamClosed = r));
@@ -446,6 +468,10 @@ t.test('Expect: 100-continue is answered only once the request is going upstream
   });
   t.match(accepted, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /, 'an admitted request gets its 100, then the answer');
   t.match(accepted, /got 5$/, 'and its body went upstream');
+  // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client; it sends its body without waiting.
+  const old = await rawEnd(gw.port, 'POST /up/x HTTP/1.0\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello');
+  t.match(old.text, /^HTTP\/1\.1 200 /, 'an HTTP/1.0 upload is proxied');
+  t.notMatch(old.text, /100 Continue/, 'without a 100 Continue');
 });
 
 t.test('cut at the drain deadline: logged as 499 with no bytes, not as an error answer nobody got', async (t) => {

@@ -82,6 +82,17 @@ t.test('the limit shape is part of the key: a reload that changes a limit asks a
   t.equal(inner.seen.length, 2);
 });
 
+t.test('a key remembered twice (concurrent asks) replaces its own entry, pushing out no other', async (t) => {
+  const inner = scripted([[refused(60_000)], [refused(60_000)], [refused(60_000)]]);
+  const cache = new RefusalCache(inner.ask, { clock: () => 0, maxEntries: 2 });
+  await cache.ask(checks('b'));
+  await Promise.all([cache.ask(checks('a')), cache.ask(checks('a'))]); // both asked before either answer
+  t.equal(inner.seen.length, 3);
+  await cache.ask(checks('b'));
+  t.equal(inner.seen.length, 3, 'b is still remembered');
+  t.equal(cache.size, 2);
+});
+
 t.test('entries are bounded: the oldest refusal goes first', async (t) => {
   const inner = scripted(Array.from({ length: 10 }, () => [refused(60_000)]));
   const cache = new RefusalCache(inner.ask, { clock: () => 0, maxEntries: 3 });

@@ -54,7 +54,8 @@ t.test('untrusted peer: X-Forwarded-* and Forwarded from the client are replaced
 
 t.test('untrusted peer: no other X-Forwarded-* and no underscore spelling of a forwarding field reaches the upstream', async (t) => {
   const spoofs = ['X-Forwarded-Port', '443', 'X-Forwarded-Prefix', '/evil', 'x-forwarded-server', 'evil', 'X_Forwarded_For', '6.6.6.6',
-    'x_forwarded_proto', 'https', 'X_Real_IP', '6.6.6.6', 'x-forwarded_host', 'evil', 'Forwarded_X', 'kept'];
+    'x_forwarded_proto', 'https', 'X_Real_IP', '6.6.6.6', 'x-forwarded_host', 'evil', 'True_Client_IP', '6.6.6.6',
+    'CF_Connecting_IP', '6.6.6.6', 'X-Forwarded', 'evil', 'Forwarded_X', 'kept'];
   const out = toMap(upstreamRequestHeaders(['Host', 'a', 'X-Custom_Id', 'kept', 'XFOO', 'kept', ...spoofs], ctx()));
   for (let i = 0; i < spoofs.length - 2; i += 2) t.notOk(out.has(spoofs[i]!.toLowerCase()), `${spoofs[i]} dropped`);
   t.same(out.get('forwarded_x'), ['kept'], 'a name that only looks alike passes');
