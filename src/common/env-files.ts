@@ -65,24 +65,33 @@ function readEnvFile(file: string, required: boolean): Record<string, string> | 
   lines.forEach((line, i) => {
     const s = line.trim();
     if (s === '' || s.startsWith('#')) return;
-    if (!/^(export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=/.test(s) && !/^\s/.test(line)) {
-      throw new UsageError(`${file}:${i + 1}: expected KEY=VALUE, got "${s.slice(0, 40)}"`);
+    const assignment = /^(?:export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=\s*(.*)$/.exec(s);
+    if (assignment === null) {
+      if (!/^\s/.test(line)) throw new UsageError(`${file}:${i + 1}: expected KEY=VALUE, got "${s.slice(0, 40)}"`);
+      return;
     }
     // A quoted value may go on over indented lines, but its quote must close: dotenv
     // would take an unterminated one literally, quote included.
-    const value = /^(?:export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=\s*(["'`])(.*)$/.exec(s);
-    if (value !== null && !closes(value[1]!, [value[2]!, ...lines.slice(i + 1)].join('\n'))) {
-      throw new UsageError(`${file}:${i + 1}: unterminated ${value[1]} quote in "${s.slice(0, 40)}"`);
+    const value = assignment[1]!;
+    const quote = value[0];
+    if ((quote === '"' || quote === "'" || quote === '`') && !closes(quote, value.slice(1), lines, i + 1)) {
+      throw new UsageError(`${file}:${i + 1}: unterminated ${quote} quote in "${s.slice(0, 40)}"`);
     }
   });
   return parse(text);
 }
 
-/** Whether `rest` (what follows an opening `quote`) holds its closing quote (`\"` escapes only in double quotes, as dotenv reads them). */
-function closes(quote: string, rest: string): boolean {
-  for (let i = 0; i < rest.length; i++) {
-    if (rest[i] === '\\' && quote === '"') i++;
-    else if (rest[i] === quote) return true;
+/**
+ * Whether the closing `quote` follows in `first` (the rest of the opening line) or in the
+ * lines from `next` on (`\"` escapes only in double quotes, as dotenv reads them).
+ */
+function closes(quote: string, first: string, lines: readonly string[], next: number): boolean {
+  for (let n = next - 1; n < lines.length; n++) {
+    const text = n === next - 1 ? first : lines[n]!;
+    for (let i = 0; i < text.length; i++) {
+      if (text[i] === '\\' && quote === '"') i++;
+      else if (text[i] === quote) return true;
+    }
   }
   return false;
 }

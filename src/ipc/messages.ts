@@ -23,6 +23,8 @@ export const EXIT_CANNOT_LISTEN = 78;
  * from newer code (upgrade, then SIGHUP) still talks to an older primary.
  */
 export const PRIMARY_FEATURES = ['rate-limit-batch'] as const;
+/** The feature: workers may send `rate-limit-take-batch`. */
+export const RATE_LIMIT_BATCH_FEATURE: (typeof PRIMARY_FEATURES)[number] = 'rate-limit-batch';
 
 /** Primary → worker: serve this config (workers start listening on the first one). */
 export interface SnapshotMessage { v: 1; type: 'snapshot'; snapshot: ConfigSnapshot; features?: readonly string[] }

@@ -3,7 +3,7 @@
  * root of the data plane. It waits for a config snapshot over IPC, starts listening, and
  * from then on only serves requests, swaps snapshots and drains on request.
  */
-import { EXIT_CANNOT_LISTEN, PROTOCOL_VERSION, deepFreeze, isProtocolMessage, type ConfigSnapshot, type EndpointState, type FromWorker, type ToWorker } from '../ipc/index.js';
+import { EXIT_CANNOT_LISTEN, PROTOCOL_VERSION, RATE_LIMIT_BATCH_FEATURE, deepFreeze, isProtocolMessage, type ConfigSnapshot, type EndpointState, type FromWorker, type ToWorker } from '../ipc/index.js';
 import { Agent } from 'undici';
 import { IpcCalls } from '../ipc/index.js';
 import { stateFiles } from '../common/api-keys/index.js';
@@ -144,7 +144,7 @@ process.on('message', (m: unknown) => {
   if (!isProtocolMessage(m)) return;
   const msg = m as ToWorker;
   if (msg.type === 'snapshot') {
-    rateLimits.batching(Array.isArray(msg.features) && msg.features.includes('rate-limit-batch'));
+    rateLimits.batching(Array.isArray(msg.features) && msg.features.includes(RATE_LIMIT_BATCH_FEATURE));
     void applySnapshot(msg.snapshot);
   }
   else if (msg.type === 'status' && handler !== null) {

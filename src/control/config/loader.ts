@@ -99,7 +99,7 @@ export async function loadConfig(file: string, opts: LoadOptions): Promise<LoadR
   // them all: a bad port does not hide an unknown service. They assume schema-valid input,
   // so what they say about an item the schema refused (a route with a bad field) is left
   // out as an echo, and if they trip over such an item, the schema's problems stand alone.
-  const report: Report = (path, message) => echo(path) || (invalidItems.size > 0 && invalidItems.has(itemOf(path))) || add(path, message);
+  const report: Report = (path, message) => echo(path) || invalidItems.has(itemOf(path)) || add(path, message);
   let authKeys: ResolvedKeys = new Map();
   try {
     checkConfig(data as RawConfig, report);

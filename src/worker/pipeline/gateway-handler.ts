@@ -27,7 +27,7 @@ import {
 import { methodLabel, requestTraceOf, statusClass, type DataPlaneMetrics, type Logger, type RequestTracer } from '../../telemetry/index.js';
 import { normalizePath, type RouteLookup } from '../router/index.js';
 import { clientAddress, effectiveLimits, limitKeyOf, rateLimitHeaders, requestIsHttps, type AuthPolicy, type Identity, type RateLimitAsk } from '../policies/index.js';
-import { HeaderNames, UpstreamCall, upstreamRequestHeaders, type CallHooks, type ExchangeOutcome } from '../upstream/index.js';
+import { HeaderNames, UpstreamCall, queuedBehindAnother, upstreamRequestHeaders, type CallHooks, type ExchangeOutcome } from '../upstream/index.js';
 import { BodyLimit } from './body-limit.js';
 import { hostnameOf } from './client-host.js';
 import { expectsContinue, hasUnreadBody } from './unread-body.js';
@@ -396,8 +396,7 @@ export class GatewayHandler {
     // one may have decided to close the connection, or a drain began (every answer closes),
     // so this one could never be written. Then it must not take effect upstream either.
     const socket = req.socket;
-    const queued = (socket as { _httpMessage?: unknown } | null)?._httpMessage !== res;
-    if (queued && (this.#draining || this.#closing.has(socket))) {
+    if (queuedBehindAnother(socket, res) && (this.#draining || this.#closing.has(socket))) {
       this.#logger.debug({ requestId, method: req.method }, 'request pipelined behind a closing answer dropped before forwarding');
       return this.#done(req, requestId, started, path, fields, { status: 499, bytes: 0, errorCode: 'GW_CLIENT_CLOSED' });
     }

@@ -154,17 +154,16 @@ export function clientResponseHeaders(
   }
   // Rare: drop the fields `Connection` named (a second pass only when it named any),
   // the upstream's Via included.
-  const kept = named === null ? out : dropNamed(out, named);
-  if (named !== null && named.has('via')) upstreamVia = null;
-  kept.push('via', upstreamVia === null ? via : `${upstreamVia}, ${via}`, 'x-request-id', requestId);
-  if (hook !== null) hook.finish(kept);
-  return kept;
+  if (named !== null) {
+    dropFields(out, (lower) => named!.has(lower));
+    if (named.has('via')) upstreamVia = null;
+  }
+  out.push('via', upstreamVia === null ? via : `${upstreamVia}, ${via}`, 'x-request-id', requestId);
+  if (hook !== null) hook.finish(out);
+  return out;
 }
 
-function dropNamed(flat: string[], named: Set<string>): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < flat.length; i += 2) {
-    if (!named.has(flat[i]!.toLowerCase())) out.push(flat[i]!, flat[i + 1]!);
-  }
-  return out;
+/** Remove, in place, every field of a flat `[name, value, ...]` list whose lower-cased name `drop` picks. */
+export function dropFields(flat: string[], drop: (lower: string) => boolean): void {
+  for (let i = flat.length - 2; i >= 0; i -= 2) if (drop(flat[i]!.toLowerCase())) flat.splice(i, 2);
 }

@@ -34,7 +34,7 @@ import { failureDetail, retryConditionOf, upstreamError } from './upstream-error
 import { UpstreamTry } from './upstream-try.js';
 import type { HeaderNames } from './header-names.js';
 import type { TryResult } from './outlier-detector.js';
-import type { ResponseHeaderHook } from './forward-headers.js';
+import { dropFields, type ResponseHeaderHook } from './forward-headers.js';
 import { statusClass, type RequestTrace } from '../../telemetry/index.js';
 import type { UpstreamEndpoint, UpstreamService } from './upstream-service.js';
 
@@ -134,7 +134,7 @@ export class UpstreamCall {
     // client leaves; for those (only), the socket's close is the signal.
     const socket = req.socket;
     this.#socket = socket;
-    this.#queued = (socket as { _httpMessage?: unknown })._httpMessage !== res;
+    this.#queued = queuedBehindAnother(socket, res);
     if (this.#queued) socket.once('close', this.#onClose);
   }
 
@@ -229,12 +229,10 @@ export class UpstreamCall {
     const extra = this.opts.extraHeaders;
     const headers = t.clientHeaders(rawHeaders);
     // RFC 9110 §8.6: no Content-Length on a 204 (some upstreams send one anyway).
-    if (status === 204) dropField(headers, 'content-length');
+    if (status === 204) dropFields(headers, (lower) => lower === 'content-length');
     if (extra !== null) {
       // The gateway's rate-limit fields replace any the upstream sent.
-      for (let i = headers.length - 2; i >= 0; i -= 2) {
-        if (headers[i]!.toLowerCase() in extra) headers.splice(i, 2);
-      }
+      dropFields(headers, (lower) => lower in extra);
       for (const name in extra) headers.push(name, extra[name]!);
     }
     // Draining: Node then sends `Connection: close` and closes the socket after this response.
@@ -425,7 +423,10 @@ export class UpstreamCall {
   }
 }
 
-/** Remove every `name` (lower case) field from a flat header list. */
-function dropField(flat: string[], name: string): void {
-  for (let i = flat.length - 2; i >= 0; i -= 2) if (flat[i]!.toLowerCase() === name) flat.splice(i, 2);
+/**
+ * Whether `res` waits behind another response on its socket (HTTP pipelining): Node
+ * assigns a socket to one response at a time, the others queue.
+ */
+export function queuedBehindAnother(socket: Socket | null, res: ServerResponse): boolean {
+  return (socket as { _httpMessage?: unknown } | null)?._httpMessage !== res;
 }
