@@ -67,6 +67,8 @@ export class Supervisor {
   #pendingDrain = new WeakMap<Worker, number>();
   #shuttingDown = false;
   #reloading: Promise<unknown> = Promise.resolve();
+  /** The worker a reload is trying out in a slot whose old worker still serves (its death abandons the reload). */
+  #trial: Worker | null = null;
   /** Workers restarted after an unexpected death. */
   respawns = 0;
 
@@ -137,7 +139,10 @@ export class Supervisor {
       if (slot.timer !== null) (clearTimeout(slot.timer), (slot.timer = null));
       const old = slot.worker;
       const oldReady = slot.ready;
-      const ok = await this.#startSlot(slot);
+      const trial = this.#startSlot(slot);
+      if (old !== null && !old.isDead()) this.#trial = slot.worker;
+      const ok = await trial;
+      this.#trial = null;
       if (!ok) {
         this.#opts.logger.error(
           { slot: slot.id, configVersion: snapshot.version, replaced },
@@ -223,7 +228,7 @@ export class Supervisor {
       };
       const onExit = () => done(false);
       const timer = setTimeout(() => {
-        this.#opts.logger.error({ slot: slot.id, pid: worker.process.pid }, 'worker did not become ready in time');
+        this.#opts.logger.error({ slot: slot.id, workerPid: worker.process.pid }, 'worker did not become ready in time');
         worker.process.kill('SIGKILL');
         done(false);
       }, this.#opts.readyTimeoutMs);
@@ -254,11 +259,11 @@ export class Supervisor {
     if (msg.type === 'worker-ready' && slot !== undefined) {
       slot.ready = true;
       this.#everReady = true;
-      this.#opts.logger.info({ slot: slot.id, pid: msg.pid, configVersion: msg.configVersion }, 'worker ready');
+      this.#opts.logger.info({ slot: slot.id, workerPid: msg.pid, configVersion: msg.configVersion }, 'worker ready');
       this.#broadcastStatus();
       this.#opts.onWorkerReady?.(worker);
     } else if (msg.type === 'worker-rejected') {
-      this.#opts.logger.error({ pid: worker.process.pid, configVersion: msg.configVersion, reason: msg.reason }, 'worker rejected config');
+      this.#opts.logger.error({ workerPid: worker.process.pid, configVersion: msg.configVersion, reason: msg.reason }, 'worker rejected config');
     } else {
       this.#opts.onWorkerMessage?.(worker, msg);
     }
@@ -269,6 +274,13 @@ export class Supervisor {
     this.#opts.onWorkerGone?.(worker);
     const slot = this.#slots.find((s) => s.worker === worker);
     if (slot === undefined) return;
+    if (worker === this.#trial) {
+      // A reload's new worker died before it was ready: the reload is abandoned and the old
+      // worker keeps the slot (the reload logs that); nothing to respawn, no crash to count.
+      this.#opts.logger.warn({ slot: slot.id, workerPid: worker.process.pid, code, signal }, 'new worker exited before it was ready');
+      slot.worker = null;
+      return;
+    }
     slot.worker = null;
     slot.ready = false;
     const now = Date.now();
@@ -297,7 +309,7 @@ export class Supervisor {
       return;
     }
     const delay = Math.min(this.#opts.maxBackoffMs, this.#opts.baseBackoffMs * 2 ** (slot.deaths.length - 1));
-    this.#opts.logger.warn({ slot: slot.id, pid: worker.process.pid, code, signal, respawnInMs: delay }, 'worker died; respawning');
+    this.#opts.logger.warn({ slot: slot.id, workerPid: worker.process.pid, code, signal, respawnInMs: delay }, 'worker died; respawning');
     slot.timer = setTimeout(() => {
       slot.timer = null;
       if (this.#shuttingDown || slot.stopped || slot.worker !== null) return;
@@ -319,6 +331,6 @@ export class Supervisor {
   }
 
   #send(worker: Worker, msg: ToWorker): void {
-    sendToWorker(worker, msg, (err) => this.#opts.logger.debug({ err: err.message, pid: worker.process.pid }, 'IPC send failed'));
+    sendToWorker(worker, msg, (err) => this.#opts.logger.debug({ err: err.message, workerPid: worker.process.pid }, 'IPC send failed'));
   }
 }

@@ -5,7 +5,8 @@
 import t from 'tap';
 import { Agent, request } from 'undici';
 import { startGateway, testConfig, type GatewayProcess } from '../helpers/gateway-process.js';
-import { sleep, waitFor } from '../helpers/net.js';
+import { createServer } from 'node:net';
+import { listenOnLoopback, sleep, waitFor } from '../helpers/net.js';
 import { startUpstream } from '../helpers/upstream.js';
 
 const fresh = new Agent({ pipelining: 0, keepAliveTimeout: 10 }); // a new connection per request
@@ -111,6 +112,30 @@ t.test('bad config on SIGHUP: every problem logged, old config keeps serving', a
   t.same(await workerPids(gw), before, 'workers were not replaced');
 });
 
+t.test('a reload whose new worker cannot start is abandoned: old workers serve, nothing respawns', async (t) => {
+  const up = await startUpstream();
+  t.teardown(() => up.close());
+  // The new config moves to a port another process holds: the first new worker cannot listen.
+  const taken = await listenOnLoopback(createServer());
+  t.teardown(() => taken.close());
+  const config = (port: number) => testConfig(port, [{ name: 's', instances: [{ url: up.url }] }], [{ id: 'r', path: '/r', service: 's' }]);
+  const gw = await startGateway(config);
+  t.teardown(() => gw.stop('SIGKILL'));
+  const before = await workerPids(gw);
+  gw.writeConfig(config(taken.port));
+  gw.child.kill('SIGHUP');
+  await waitFor(() => gw.logs.some((l) => typeof l.msg === 'string' && l.msg.startsWith('reload aborted')), 10_000);
+  t.match(gw.logs.find((l) => l.msg === 'new worker exited before it was ready'), { slot: 0, workerPid: Number }, 'the newcomer\'s exit is named for what it is');
+  t.notOk(gw.logs.some((l) => l.msg === 'worker died; respawning'), 'not reported as a crash to respawn');
+  await sleep(300); // a respawn timer would have fired by now (100 ms backoff)
+  t.same(await workerPids(gw), before, 'the old workers keep serving on the old port');
+  const res = await request(`${gw.url}/r`, { dispatcher: fresh, reset: true });
+  t.equal(res.statusCode, 200);
+  await res.body.dump();
+  const ready = gw.logs.filter((l) => l.msg === 'worker ready');
+  t.ok(ready.every((l) => typeof l.workerPid === 'number' && l.pid !== l.workerPid), 'worker ready names the worker as workerPid, beside the primary\'s pid');
+});
+
 t.test('SIGTERM drains in-flight requests, then the primary exits 0', async (t) => {
   const up = await startUpstream((req, res) => {
     setTimeout(() => {
@@ -146,7 +171,7 @@ t.test('a slot whose worker keeps dying crash-loops, is stopped, and the node ex
   // Kill the slot's worker as soon as each incarnation is ready: 5 deaths within 30 s.
   for (let death = 1; death <= 5; death++) {
     const ready = await waitFor(() => gw.logs.filter((l) => l.msg === 'worker ready')[death - 1], 10_000);
-    process.kill(Number(ready.pid), 'SIGKILL');
+    process.kill(Number(ready.workerPid), 'SIGKILL');
   }
   const code = await Promise.race([gw.exited, sleep(20_000).then(() => 'timeout')]);
   t.equal(code, 1);

@@ -59,5 +59,5 @@ t.test('a pipelined request still waiting for its rate-limit verdict when a drai
   t.equal(text.match(/HTTP\/1\.1 /g)?.length, 1);
   await new Promise((r) => setTimeout(r, 300));
   t.same(up.seen.map((r) => r.url), ['/first'], 'the POST behind it never took effect upstream');
-  t.match(gw.logs.find((l) => l.path === '/second'), { status: 499, error: 'GW_CLIENT_CLOSED' });
+  t.match(gw.logs.find((l) => l.path === '/second'), { status: 499, route: 'all', tries: 0, error: 'GW_PIPELINE_DROPPED' });
 });

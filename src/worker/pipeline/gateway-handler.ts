@@ -55,6 +55,8 @@ interface LogFields {
 
 const NO_LIMITS: readonly ScopedLimit[] = [];
 const NO_ROUTE: LogFields = { route: null, upstream: null, service: null, tries: 0 };
+/** A request pipelined behind an answer that closes the connection: never answered, never forwarded. */
+const PIPELINE_DROPPED: ExchangeOutcome = { status: 499, bytes: 0, errorCode: 'GW_PIPELINE_DROPPED' };
 // RFC 9110 §9.2.2: repeating these has the same effect as sending them once.
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 // Route label for requests no route matched, and for the gateway's own endpoints.
@@ -201,16 +203,16 @@ export class GatewayHandler {
 
   /** The `request` listener. */
   handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const requestId = this.#requestIds.for(req.headers['x-request-id']);
     // Node parses (and hands us) pipelined requests while the one before them is still
     // being answered. Behind an answer that closes the connection their own answers are
     // never written, so they must not be sent upstream either: a POST would take effect
-    // with its client never told.
+    // with its client never told. Logged and counted, like every request.
     if (this.#closing.has(req.socket)) {
-      this.#logger.debug({ method: req.method, remote: req.socket.remoteAddress }, 'request pipelined behind a closing answer dropped');
-      return;
+      this.#metrics.inFlight++;
+      return this.#done(req, requestId, started, req.url ?? '', NO_ROUTE, PIPELINE_DROPPED);
     }
-    const started = performance.now();
-    const requestId = this.#requestIds.for(req.headers['x-request-id']);
     if (this.#draining) this.#closeAfter(req, res);
     this.#metrics.inFlight++;
     this.#tracer?.start(req, res, this.#traceTrusted.has(req.socket.remoteAddress));
@@ -397,8 +399,7 @@ export class GatewayHandler {
     // so this one could never be written. Then it must not take effect upstream either.
     const socket = req.socket;
     if (queuedBehindAnother(socket, res) && (this.#draining || this.#closing.has(socket))) {
-      this.#logger.debug({ requestId, method: req.method }, 'request pipelined behind a closing answer dropped before forwarding');
-      return this.#done(req, requestId, started, path, fields, { status: 499, bytes: 0, errorCode: 'GW_CLIENT_CLOSED' });
+      return this.#done(req, requestId, started, path, fields, PIPELINE_DROPPED);
     }
     const { route, service, policy } = found.store;
     const method = req.method!;

@@ -126,6 +126,11 @@ export interface ResponseHeaderHook {
  * Build the client response headers from the upstream's raw (latin1 Buffer) headers,
  * dropping hop-by-hop fields and the upstream's own request id echo; `hook` applies the
  * route's security/CORS header policy.
+ *
+ * Null when the response cannot be relayed: a transfer coding other than `chunked`
+ * (`gzip, chunked`). undici removes only the chunked framing, and Node re-frames the
+ * body for the client, so the other coding would be lost and the client would read
+ * compressed bytes as the body (nginx answers such a response with a 502 too).
  */
 export function clientResponseHeaders(
   raw: readonly Buffer[],
@@ -133,7 +138,7 @@ export function clientResponseHeaders(
   via: string,
   hook: ResponseHeaderHook | null,
   names: HeaderNames,
-): string[] {
+): string[] | null {
   const hidden = hook === null ? null : hook.hidden;
   const out: string[] = [];
   let named: Set<string> | null = null;
@@ -144,6 +149,10 @@ export function clientResponseHeaders(
     if (kind === NameKind.Drop) continue;
     if (kind === NameKind.Connection) {
       named = addConnectionNamed(raw[i + 1]!.toString('latin1'), named);
+      continue;
+    }
+    if (kind === NameKind.TransferEncoding) {
+      if (!isChunked(raw[i + 1]!)) return null;
       continue;
     }
     if (hidden !== null && hidden.has(h.lower)) continue;
@@ -161,6 +170,11 @@ export function clientResponseHeaders(
   out.push('via', upstreamVia === null ? via : `${upstreamVia}, ${via}`, 'x-request-id', requestId);
   if (hook !== null) hook.finish(out);
   return out;
+}
+
+/** Whether a Transfer-Encoding value is exactly `chunked` (any case, optional whitespace around it). */
+function isChunked(value: Buffer): boolean {
+  return value.toString('latin1').trim().toLowerCase() === 'chunked';
 }
 
 /** Remove, in place, every field of a flat `[name, value, ...]` list whose lower-cased name `drop` picks. */

@@ -22,6 +22,8 @@ export const NameKind = {
   Connection: 2,
   /** `Via`: merged with the gateway's own. */
   Via: 3,
+  /** `Transfer-Encoding`: dropped (Node frames the client response), but only `chunked` can be relayed. */
+  TransferEncoding: 4,
 } as const;
 export type NameKind = (typeof NameKind)[keyof typeof NameKind];
 
@@ -84,6 +86,7 @@ function decode(buf: Buffer): HeaderName {
   let kind: NameKind = NameKind.Keep;
   if (lower === 'connection') kind = NameKind.Connection;
   else if (lower === 'via') kind = NameKind.Via;
+  else if (lower === 'transfer-encoding') kind = NameKind.TransferEncoding;
   else if (HOP_BY_HOP_HEADERS.has(lower) || lower === 'x-request-id') kind = NameKind.Drop;
   return { name, lower, kind };
 }

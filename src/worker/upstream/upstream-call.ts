@@ -30,7 +30,7 @@ import {
 } from '../../common/index.js';
 import type { RetryCondition } from '../../ipc/index.js';
 import { fullJitterBackoff, parseRetryAfter } from './backoff.js';
-import { failureDetail, retryConditionOf, upstreamError } from './upstream-error.js';
+import { failureDetail, retryConditionOf, unrelayableCoding, upstreamError } from './upstream-error.js';
 import { UpstreamTry } from './upstream-try.js';
 import type { HeaderNames } from './header-names.js';
 import type { TryResult } from './outlier-detector.js';
@@ -198,6 +198,7 @@ export class UpstreamCall {
     const retry = service.retry;
     let headersTimeout = retry.perTryTimeoutMs > 0 ? retry.perTryTimeoutMs : service.timeouts.headersMs;
     if (retry.totalTimeoutMs > 0) headersTimeout = Math.max(1, Math.min(headersTimeout, this.#started + retry.totalTimeoutMs - now));
+    t.deadlines(headersTimeout, service.timeouts.bodyMs);
     const accepted = endpoint.pool.dispatch(
       {
         path: endpoint.basePath + this.opts.path,
@@ -223,11 +224,16 @@ export class UpstreamCall {
         return 'retry';
       }
     }
+    const headers = t.clientHeaders(rawHeaders);
+    if (headers === null) {
+      // A transfer coding Node cannot pass on: fail the try (502) rather than relay a body the client would misread.
+      t.abort(unrelayableCoding(rawHeaders));
+      return 'stream';
+    }
     this.#status = status;
     this.#resume = resume;
     const res = this.res;
     const extra = this.opts.extraHeaders;
-    const headers = t.clientHeaders(rawHeaders);
     // RFC 9110 §8.6: no Content-Length on a 204 (some upstreams send one anyway).
     if (status === 204) dropFields(headers, (lower) => lower === 'content-length');
     if (extra !== null) {
@@ -348,7 +354,9 @@ export class UpstreamCall {
     const now = Date.now();
     const total = service.retry.totalTimeoutMs;
     if (total > 0 && now - this.#started >= total) return false;
-    if (service.retriesActive >= service.limits.maxRetries) {
+    // A call has at most one retry in flight: a retry of a retry keeps the slot it holds.
+    const held = this.#slotHeld;
+    if (!held && service.retriesActive >= service.limits.maxRetries) {
       hooks.retry(service, 'limit');
       return false;
     }
@@ -359,9 +367,11 @@ export class UpstreamCall {
     hooks.retry(service, 'retried');
     // Hold the slot now, not when the retry is sent: concurrent failures decide before
     // any of them has finished discarding its response.
-    this.#slotHeld = true;
+    if (!held) {
+      this.#slotHeld = true;
+      service.retriesActive++;
+    }
     this.#slotOwner = null;
-    service.retriesActive++;
     return true;
   }
 

@@ -17,7 +17,7 @@ const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EN
 const RESETS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED']);
 
 // The instance answered, but not with HTTP the gateway can relay.
-const INVALID_RESPONSES = new Set(['UND_ERR_HEADERS_OVERFLOW', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_RES_EXCEEDED_MAX_SIZE', 'UND_ERR_INFO', 'ERR_ASSERTION']);
+const INVALID_RESPONSES = new Set(['UNRELAYABLE_TRANSFER_CODING', 'UND_ERR_HEADERS_OVERFLOW', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_RES_EXCEEDED_MAX_SIZE', 'UND_ERR_INFO', 'ERR_ASSERTION']);
 
 /**
  * Map an undici/network error to the gateway error a client sees. Its message names the
@@ -52,4 +52,15 @@ export function retryConditionOf(err: Error): Exclude<RetryCondition, number> | 
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'timeout';
   if (RESETS.has(code)) return 'reset';
   return null;
+}
+
+/** The try error for a response whose transfer coding (other than `chunked`) the gateway cannot relay. */
+export function unrelayableCoding(rawHeaders: readonly Buffer[]): Error {
+  const codings: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.toString('latin1').toLowerCase() === 'transfer-encoding') codings.push(rawHeaders[i + 1]!.toString('latin1'));
+  }
+  return Object.assign(new Error(`upstream response uses a transfer coding the gateway cannot relay: ${JSON.stringify(codings.join(', '))}`), {
+    code: 'UNRELAYABLE_TRANSFER_CODING',
+  });
 }

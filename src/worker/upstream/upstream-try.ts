@@ -5,11 +5,19 @@
  * The legacy handler interface is used on purpose: it is undici's native one, so no
  * wrapper object is allocated per request.
  */
-import type { Dispatcher } from 'undici';
+import { errors, type Dispatcher } from 'undici';
 import { clientResponseHeaders } from './forward-headers.js';
 import type { UpstreamCall } from './upstream-call.js';
 import type { UpstreamEndpoint } from './upstream-service.js';
 import type { UpstreamTry as TraceSpanOfTry } from '../../telemetry/index.js';
+
+/**
+ * Deadlines shorter than this are kept by the try's own timer. undici runs its headers and
+ * body timeouts on "fast timers" that tick every ~500 ms and never fire before ~1 s, so a
+ * 300 ms per-try timeout would fire at 1 s; for longer deadlines that lateness is under
+ * 10 % and undici's timers cost nothing per request.
+ */
+export const PRECISE_BELOW_MS = 10_000;
 
 /** Dispatch handler of one try. */
 export class UpstreamTry implements Dispatcher.DispatchHandler {
@@ -32,6 +40,10 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
   #ended = false;
   #queueTimer: NodeJS.Timeout | null = null;
   #pending = false;
+  /** Headers deadline and body idle timeout kept here (0: left to undici). */
+  #headersMs = 0;
+  #bodyMs = 0;
+  #deadline: NodeJS.Timeout | null = null;
 
   constructor(call: UpstreamCall, endpoint: UpstreamEndpoint) {
     this.#call = call;
@@ -66,8 +78,14 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
     }, ms);
   }
 
-  /** Response headers for the client (hop-by-hop stripped, Via and request id set). */
-  clientHeaders(rawHeaders: Buffer[]): string[] {
+  /** The try's headers deadline and body idle timeout; the short ones (see PRECISE_BELOW_MS) are kept by this try. */
+  deadlines(headersMs: number, bodyMs: number): void {
+    this.#headersMs = headersMs > 0 && headersMs < PRECISE_BELOW_MS ? headersMs : 0;
+    this.#bodyMs = bodyMs > 0 && bodyMs < PRECISE_BELOW_MS ? bodyMs : 0;
+  }
+
+  /** Response headers for the client (hop-by-hop stripped, Via and request id set); null: not relayable. */
+  clientHeaders(rawHeaders: Buffer[]): string[] | null {
     const o = this.#call.opts;
     return clientResponseHeaders(rawHeaders, o.requestId, o.via, o.responseHeaders ?? null, o.headerNames);
   }
@@ -77,10 +95,14 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
     this.#leaveQueue();
     if (this.#ended) abort(new Error('try already ended (queue timeout)'));
     else if (this.#abortWanted !== null || this.#call.clientGone) abort(this.#abortWanted ?? new Error('client disconnected'));
+    // undici starts its headers timeout here too: when the request is written to a connection.
+    else if (this.#headersMs > 0) this.#deadline = setTimeout(() => this.abort(new errors.HeadersTimeoutError()), this.#headersMs);
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     if (this.#ended || statusCode < 200) return true; // 1xx: Node answers 100-continue itself; drop others
+    this.#clearDeadline();
+    if (this.#bodyMs > 0) this.#deadline = setTimeout(() => this.#bodyIdle(), this.#bodyMs);
     this.#status = statusCode;
     this.#discarding = this.#call.headers(this, statusCode, rawHeaders, resume, statusText) === 'retry';
     return true;
@@ -88,6 +110,7 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
 
   onData(chunk: Buffer): boolean {
     if (this.#ended) return true;
+    this.#deadline?.refresh();
     if (!this.#discarding) return this.#call.data(chunk);
     this.#discarded += chunk.length;
     // Not worth reading a large error body just to keep the connection: drop it.
@@ -115,6 +138,17 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
     else this.#end(() => this.#call.error(this, err, this.#seconds()));
   }
 
+  /** The body idle timeout passed. Not while the client is the one not reading (undici's rule too): wait on. */
+  #bodyIdle(): void {
+    if (this.#ended) return;
+    if (!this.#discarding && this.#call.res.writableNeedDrain) this.#deadline?.refresh();
+    else this.abort(new errors.BodyTimeoutError());
+  }
+
+  #clearDeadline(): void {
+    if (this.#deadline !== null) (clearTimeout(this.#deadline), (this.#deadline = null));
+  }
+
   #seconds(): number {
     return (performance.now() - this.#started) / 1000;
   }
@@ -130,6 +164,7 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
   #end(then: () => void): void {
     this.#ended = true;
     this.#leaveQueue();
+    this.#clearDeadline();
     then();
   }
 }

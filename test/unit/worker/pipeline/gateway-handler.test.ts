@@ -284,6 +284,30 @@ t.test('a 304 or 204 that carries a Content-Length is relayed whole (conditional
   t.same(logged.map((l) => [l.status, l.error]), [[304, undefined], [204, undefined], [304, undefined]], 'logged as answered, not as upstream failures');
 });
 
+t.test('an upstream transfer coding other than chunked is a 502, never a body the client would misread', async (t) => {
+  const gz = (await import('node:zlib')).gzipSync('compressed body');
+  const upstream = net.createServer((s) => {
+    s.on('data', (d) => {
+      const te = String(d).startsWith('GET /gzip') ? 'gzip, chunked' : 'Chunked';
+      s.write(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: ${te}\r\n\r\n${gz.length.toString(16)}\r\n`);
+      s.write(gz);
+      s.write('\r\n0\r\n\r\n');
+    });
+  });
+  const up = await listenOnLoopback(upstream);
+  t.teardown(() => up.close());
+  const gw = await startInProcess(snapshot([service('a', [`http://127.0.0.1:${up.port}`], { retry: { attempts: 0 } })], [route('all', ['/*'], 'a')]));
+  t.teardown(() => gw.close());
+  const bad = await get(`${gw.url}/gzip`);
+  t.equal(bad.status, 502);
+  t.same(bad.json.error, { code: 'GW_UPSTREAM_UNAVAILABLE', message: 'invalid response from upstream', requestId: bad.headers['x-request-id'] });
+  t.match(gw.logs.find((l) => l.route === 'all'), { status: 502, detail: /transfer coding the gateway cannot relay: "gzip, chunked"/ });
+  // The same bytes framed as plain chunked are the body itself: relayed untouched.
+  const ok = await request(`${gw.url}/plain`, { dispatcher: agent });
+  t.equal(ok.statusCode, 200);
+  t.same(Buffer.from(await ok.body.arrayBuffer()), gz, 'chunked body relayed byte for byte');
+});
+
 t.test('requests with a body get their error answer too (undici nulls req.socket once the body is sent)', async (t) => {
   const up = await startUpstream((req, res) => {
     req.resume();
@@ -393,7 +417,7 @@ t.test('request edge cases: Expect 100-continue uploads, duplicate Host, errors 
   });
   t.equal(body, '200 got 5', 'the body is sent after 100 Continue and reaches the upstream');
 
-  // Each 400 closes the connection: the request pipelined behind it is never parsed.
+  // Each 400 closes the connection: the request pipelined behind it is never forwarded.
   const behind = 'GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n';
   for (const [bad, reason] of [
     ['GET /x HTTP/1.1\r\nHost: a.example\r\nHost: admin.example\r\n\r\n', /more than one Host header/],
@@ -409,6 +433,9 @@ t.test('request edge cases: Expect 100-continue uploads, duplicate Host, errors 
     t.equal(end, 'fin', 'and the connection is closed');
   }
   t.notOk(up.seen.some((r) => r.url === '/smuggled'), 'the request behind them never reached the upstream');
+  const dropped = gw.logs.filter((l) => l.path === '/smuggled');
+  t.equal(dropped.length, 4, 'but each is in the access log');
+  t.match(dropped[0], { method: 'GET', status: 499, bytes: 0, route: null, tries: 0, error: 'GW_PIPELINE_DROPPED', requestId: /^[0-9a-f-]{36}$/ });
 
   const piped = await raw(gw.port, 'GET /slow HTTP/1.1\r\nHost: a\r\n\r\nGARBAGE\r\n\r\n');
   t.notMatch(piped, /^HTTP\/1\.1 400 /, 'a parse error on the next pipelined request never answers the one in flight');
@@ -429,6 +456,7 @@ t.test('draining: every answer says close, and requests pipelined behind it neve
   t.equal(text.match(/HTTP\/1\.1 /g)?.length, 1, 'only the first request was answered');
   t.equal(end, 'fin');
   t.same(up.seen.map((r) => r.url), ['/first'], 'the POST behind it was not sent upstream (its answer could never reach the client)');
+  t.match(gw.logs.find((l) => l.path === '/second'), { method: 'POST', status: 499, error: 'GW_PIPELINE_DROPPED' }, 'and is logged as dropped');
   const timeout = await rawEnd(gw.port, 'GET /hang HTTP/1.1\r\nHost: a\r\n\r\n');
   t.match(timeout.text, /^HTTP\/1\.1 504 [^]*\r\nconnection: close\r\n/i, "the gateway's own errors say close too");
 });

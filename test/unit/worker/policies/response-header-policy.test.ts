@@ -11,7 +11,8 @@ import { clientResponseHeaders, HeaderNames } from '../../../../src/worker/upstr
 const NAMES = new HeaderNames();
 
 const raw = (...pairs: string[]) => pairs.map((p) => Buffer.from(p, 'latin1'));
-const headersOf = (flat: string[]) => {
+const headersOf = (flat: string[] | null) => {
+  if (flat === null) throw new Error('response not relayable');
   const out: Record<string, string[]> = {};
   for (let i = 0; i < flat.length; i += 2) (out[flat[i]!.toLowerCase()] ??= []).push(flat[i + 1]!);
   return out;

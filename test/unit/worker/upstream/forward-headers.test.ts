@@ -14,7 +14,8 @@ const ctx = (over: Partial<ForwardContext> = {}): ForwardContext => ({
 });
 
 /** Flat [name, value] list → lower-cased multimap. */
-function toMap(flat: string[]): Map<string, string[]> {
+function toMap(flat: string[] | null): Map<string, string[]> {
+  if (flat === null) throw new Error('response not relayable');
   const m = new Map<string, string[]>();
   for (let i = 0; i < flat.length; i += 2) {
     const k = flat[i]!.toLowerCase();
@@ -99,6 +100,14 @@ t.test('response: hop-by-hop stripped, duplicates kept, Via appended, request id
   t.notOk(out.has('transfer-encoding'));
   t.same(out.get('via'), ['1.0 app, 1.1 gateway']);
   t.same(out.get('x-request-id'), ['rid-9']);
+});
+
+t.test('response: only the chunked transfer coding can be relayed (any case, whitespace around it)', async (t) => {
+  const withTe = (...values: string[]) =>
+    clientResponseHeaders(['Content-Type', 'text/plain', ...values.flatMap((v) => ['Transfer-Encoding', v])].map((s) => Buffer.from(s, 'latin1')), 'rid', '1.1 gw', null, NAMES);
+  for (const ok of ['chunked', 'Chunked', ' CHUNKED ']) t.notOk(toMap(withTe(ok)).has('transfer-encoding'), `${JSON.stringify(ok)} relayed, field dropped`);
+  for (const bad of ['gzip, chunked', 'gzip', 'chunked, gzip', 'identity', '']) t.equal(withTe(bad), null, `${JSON.stringify(bad)} refused`);
+  t.equal(withTe('gzip', 'chunked'), null, 'a coding in an earlier field line is refused too');
 });
 
 t.test('response hook: hidden names dropped (any case), finish sees the final list once', async (t) => {

@@ -109,6 +109,54 @@ t.test('per-try timeout moves a hung try to another instance', async (t) => {
   t.equal(good!.seen.length, 1);
 });
 
+t.test('short deadlines are kept to the millisecond, not to undici\'s ~1 s timer ticks', async (t) => {
+  // Two hung instances and a good one, round robin from the first: the request is served
+  // only if both 150 ms per-try deadlines fire well inside the 900 ms total (undici's own
+  // timers fire a 150 ms timeout at about 1 s, so the total would run out on the first).
+  const [hang1, hang2, good] = await upstreams(t, () => {}, () => {}, echo);
+  const svc = service('s', [hang1!.url, hang2!.url, good!.url], {
+    loadBalancer: 'round-robin',
+    retry: { attempts: 2, on: ['timeout'], perTryTimeoutMs: 150, totalTimeoutMs: 900, backoff: { baseMs: 1, maxMs: 2 } },
+    outlierDetection: { enabled: false },
+  });
+  // A body that pauses 900 ms between chunks, against a 300 ms body idle timeout (undici's timer: ~1 s).
+  const [trickle] = await upstreams(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('first ');
+    const later = setTimeout(() => res.end('late'), 900);
+    res.on('close', () => clearTimeout(later));
+  });
+  const slowBody = service('b', [trickle!.url], { timeouts: { bodyMs: 300 }, retry: { attempts: 0 } });
+  // A fast upstream body that a slow client reads: the client, not the upstream, is idle.
+  const big = Buffer.alloc(16 * 1024 * 1024, 0x61);
+  const [fast] = await upstreams(t, (_req, res) => {
+    res.writeHead(200, { 'content-length': String(big.length) });
+    res.end(big);
+  });
+  const slowClient = service('c', [fast!.url], { timeouts: { bodyMs: 300 }, retry: { attempts: 0 } });
+  const gw = await startInProcess(
+    snapshot([svc, slowBody, slowClient], [route('r', ['/r/*'], 's'), route('b', ['/b/*'], 'b'), route('c', ['/c/*'], 'c')]),
+  );
+  t.teardown(() => gw.close());
+  const r = await call(`${gw.url}/r/x`);
+  t.equal(r.status, 200, 'served by the third instance within the total deadline');
+  t.match(gw.logs.find((l) => l.route === 'r'), { tries: 3, status: 200 });
+  t.same([hang1!.seen.length, hang2!.seen.length, good!.seen.length], [1, 1, 1]);
+
+  const body = await request(`${gw.url}/b/x`, { dispatcher: agent });
+  t.equal(body.statusCode, 200);
+  await t.rejects(body.body.text(), 'the body idle timeout cut the response before its next chunk (a reset: it must not look complete)');
+  await sleep(50);
+  t.match(gw.logs.find((l) => l.route === 'b'), { status: 200, error: 'GW_UPSTREAM_TIMEOUT', detail: /body/i });
+
+  const paused = await request(`${gw.url}/c/x`, { dispatcher: agent, highWaterMark: 16 * 1024 });
+  await sleep(900); // not reading: the gateway's writes back up and it stops reading the upstream
+  let n = 0;
+  for await (const chunk of paused.body) n += (chunk as Buffer).length;
+  t.equal(n, big.length, 'a client slower than the idle timeout still gets the whole body');
+  t.match(gw.logs.find((l) => l.route === 'c'), { status: 200, bytes: big.length });
+});
+
 t.test('Retry-After: honoured when short, passed to the client when longer than backoff.maxMs', async (t) => {
   let mode = '0';
   const [bad, good] = await upstreams(t, (req, res) => status(503, { 'retry-after': mode })(req, res), echo);
@@ -257,4 +305,27 @@ t.test('a client that leaves while a failed response is discarded is not retried
   t.match(gw.logs.find((l) => l.route === 'r'), { status: 499, error: 'GW_CLIENT_CLOSED' });
   const svcState = gw.handler.table.services.get('s')!;
   t.same([svcState.active, svcState.pending, svcState.retriesActive], [0, 0, 0], 'no counter leaked');
+});
+
+t.test('a retry of a retry keeps its call\'s one maxRetries slot, and gives it back', async (t) => {
+  const [bad1, bad2, good] = await upstreams(t, status(503), status(503), echo);
+  const svc = service('s', [bad1!.url, bad2!.url, good!.url], {
+    loadBalancer: 'round-robin',
+    retry: { attempts: 2, on: [503], backoff: { baseMs: 1, maxMs: 2 }, budget: { percent: 100, minPerSecond: 100 } },
+    limits: { maxRetries: 1 },
+    outlierDetection: { enabled: false },
+  });
+  const gw = await startInProcess(snapshot([svc], [route('r', ['/*'], 's')]));
+  t.teardown(() => gw.close());
+  const state = gw.handler.table.services.get('s')!;
+  // One at a time, so each call is alone with the one slot: any leaked slot refuses the next retry.
+  for (let i = 0; i < 4; i++) {
+    const r = await call(`${gw.url}/${i}`);
+    t.equal(r.status, 200, `request ${i}: a healthy instance answers within its tries`);
+    t.equal(state.retriesActive, 0, `request ${i}: the slot was given back`);
+  }
+  const threeTries = gw.logs.filter((l) => l.route === 'r' && l.tries === 3);
+  t.ok(threeTries.length >= 1, 'some requests met both failing instances first (3 tries)');
+  const metrics = await call(`${gw.url}/__gateway/metrics`);
+  t.notMatch(metrics.text, /gateway_upstream_retries_total\{[^}]*result="limit"[^}]*\} [1-9]/, 'no retry was refused for want of a slot');
 });
