@@ -246,9 +246,12 @@ export class ForbiddenError extends AuthError {
 
 /** The credential could not be judged (the JWKS endpoint is unreachable and no keys are cached). */
 export class AuthUnavailableError extends AuthError {
-  constructor(description: string) {
+  /** When the keys will be asked for again (the answer's Retry-After), or null. */
+  readonly retryAfterSeconds: number | null;
+  constructor(description: string, retryAfterSeconds: number | null = null) {
     // Not a challenge: the client's credentials may be fine, it should retry (RFC 6750 has no code for this).
     super('GW_AUTH_UNAVAILABLE', 503, description, null);
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

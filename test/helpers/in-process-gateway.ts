@@ -30,10 +30,10 @@ export interface InProcessGateway {
 /** Start the data plane on `snapshot` (port 0), with an optional auth policy; `tracer` turns tracing on. */
 export async function startInProcess(
   snapshot: ConfigSnapshot,
-  opts: { auth?: AuthPolicy | null; tracer?: RequestTracer | null; rateLimitDelayMs?: number } = {},
+  opts: { auth?: AuthPolicy | null; tracer?: RequestTracer | null; rateLimitDelayMs?: number; logLevel?: string } = {},
 ): Promise<InProcessGateway> {
   const logs: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = pino({ level: opts.logLevel ?? 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
   const pools = new PoolSet();
   const registry = createRegistry();
   const limiter = new RateLimitHub(1000);

@@ -96,6 +96,10 @@ export function checkConfig(raw: RawConfig, report: Report): void {
     service.instances.forEach((instance, j) => {
       const url = normalizeInstanceUrl(instance.url);
       if (url.reason !== undefined) report(['services', i, 'instances', j, 'url'], url.reason);
+      // Plain round robin ignores weights: a weight there would silently do nothing.
+      if (service.loadBalancer === 'round-robin' && instance.weight !== 1) {
+        report(['services', i, 'instances', j, 'weight'], `round-robin ignores weights (got ${instance.weight}); use loadBalancer: weighted-round-robin, or drop the weight`);
+      }
     });
     resilienceProblems(service, ['services', i], report);
     checkLimits(service.rateLimits, ['services', i, 'rateLimits'], report);

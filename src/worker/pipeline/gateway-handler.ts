@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { breakerState, type RateLimitConfig, type RateLimitVerdict } from '../../ipc/index.js';
 import {
   AuthError,
+  AuthUnavailableError,
   BadRequestError,
   headerCount,
   GatewayError,
@@ -105,7 +106,8 @@ export class GatewayHandler {
   /** The normalized path of the request being routed right now (for the access log of errors thrown). */
   #routingPath: string | null = null;
   readonly #logger: Logger;
-  readonly #accessLog: boolean;
+  /** The access log (null: off). Its own level, so LOG_LEVEL=warn quiets the rest, not this. */
+  readonly #accessLog: Logger | null;
   readonly #slot: number;
   readonly #metrics: DataPlaneMetrics;
   readonly #scrape: ScrapeFn;
@@ -146,7 +148,7 @@ export class GatewayHandler {
     this.#traceTrusted = traceTrustOf(table);
     this.#via = `1.1 ${table.snapshot.server.viaName}`;
     this.#logger = opts.logger;
-    this.#accessLog = opts.accessLog;
+    this.#accessLog = opts.accessLog ? opts.logger.child({}, { level: 'info' }) : null;
     this.#slot = opts.slot;
     this.#metrics = opts.metrics;
     this.#scrape = opts.scrape;
@@ -294,7 +296,9 @@ export class GatewayHandler {
       if (a instanceof AuthError) {
         // Do not read (and discard) the upload of a refused request: close after the answer.
         if (hasUnreadBody(req)) this.#closeAfter(req, res);
-        const challenge = a.challenge === null ? null : { 'www-authenticate': a.challenge };
+        let challenge: Record<string, string> | null = null;
+        if (a.challenge !== null) challenge = { 'www-authenticate': a.challenge };
+        else if (a instanceof AuthUnavailableError && a.retryAfterSeconds !== null) challenge = { 'retry-after': String(a.retryAfterSeconds) };
         this.#fail(req, res, requestId, started, a, fields, this.#routeHeaders(ctx, this.#limitHeaders(ctx, challenge)), ctx.path);
         return;
       }
@@ -587,9 +591,10 @@ export class GatewayHandler {
     m.duration.observe([route], (performance.now() - started) / 1000);
     const trace = this.#tracer === null ? undefined : requestTraceOf(req);
     trace?.end(o.status, o.errorCode, f.route);
-    if (!this.#accessLog) return;
+    const access = this.#accessLog;
+    if (access === null) return;
     const q = path.indexOf('?');
-    this.#logger.info(
+    access.info(
       {
         requestId,
         method: req.method,

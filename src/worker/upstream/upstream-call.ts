@@ -4,7 +4,8 @@
  * client response with backpressure and never buffered whole.
  *
  * Retry rules (each must hold for another try):
- *   - the request is retryable: an idempotent method, or a route marked `retryable`;
+ *   - the request is retryable: an idempotent method, or a route marked `retryable`
+ *     (a connect failure is retryable for any method: nothing reached the instance);
  *   - nothing of the response went to the client yet (a try's 5xx that will be retried is
  *     read and discarded, never forwarded), and no byte of the request body was read
  *     (a streamed body cannot be replayed);
@@ -331,7 +332,8 @@ export class UpstreamCall {
 
   #retryOn(condition: RetryCondition): boolean {
     const { service, retryable, body } = this.opts;
-    if (!retryable || this.#tries > service.retry.attempts) return false;
+    // A connect failure is retried for any method: the request never reached the instance.
+    if ((!retryable && condition !== 'connect-failure') || this.#tries > service.retry.attempts) return false;
     // A request body that started streaming upstream (or that undici destroyed) cannot be sent again.
     if (body !== null && (body !== (this.req as Readable) || this.req.readableDidRead || this.req.destroyed)) return false;
     return service.retry.on.includes(condition);

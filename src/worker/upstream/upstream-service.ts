@@ -100,11 +100,12 @@ export class UpstreamService {
     this.#now = now;
     this.#panic = this.#impaired > 0 && this.detector.panic(now);
     this.#tried = tried;
-    let e = this.#balancer.pick(this.#skip) as UpstreamEndpoint | null;
-    if (e === null && tried !== null) {
+    const retry = tried !== null;
+    let e = this.#balancer.pick(this.#skip, retry) as UpstreamEndpoint | null;
+    if (e === null && retry) {
       // Every available instance was tried already: the same one again beats none.
       this.#tried = null;
-      e = this.#balancer.pick(this.#skip) as UpstreamEndpoint | null;
+      e = this.#balancer.pick(this.#skip, true) as UpstreamEndpoint | null;
     }
     this.#tried = null;
     return e;

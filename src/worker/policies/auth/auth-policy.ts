@@ -172,6 +172,6 @@ export class AuthPolicy {
       reason: rejected.reason,
       status: rejected.unavailable ? 503 : 401,
     });
-    return rejected.unavailable ? new AuthUnavailableError(rejected.client) : new InvalidCredentialsError(this.#config.realm, rejected.client);
+    return rejected.unavailable ? new AuthUnavailableError(rejected.client, rejected.retryAfterS) : new InvalidCredentialsError(this.#config.realm, rejected.client);
   }
 }

@@ -21,10 +21,13 @@ export class CredentialRejected extends Error {
   readonly client: string;
   /** True when the gateway could not judge (JWKS unreachable): 503, not 401. */
   readonly unavailable: boolean;
-  constructor(reason: string, client = 'invalid token', unavailable = false) {
+  /** Unavailable: seconds until the gateway tries again (the 503's Retry-After), or null. */
+  readonly retryAfterS: number | null;
+  constructor(reason: string, client = 'invalid token', unavailable = false, retryAfterS: number | null = null) {
     super(reason);
     this.reason = reason;
     this.client = client;
     this.unavailable = unavailable;
+    this.retryAfterS = retryAfterS;
   }
 }

@@ -10,7 +10,10 @@
  *   one fetch in flight.
  * - A failed fetch (down, timeout, non-200, malformed) keeps the last good set (stale
  *   keys beat no keys) and is logged; with no set at all, verification reports the keys
- *   as unavailable (503), never as an invalid token.
+ *   as unavailable (503 with a Retry-After), never as an invalid token.
+ * - While no fetch ever succeeded, the wait between attempts starts at 1 s and doubles up
+ *   to `minRefetchIntervalMs`: an identity provider that was down for a moment at start
+ *   (a deploy, a restart) costs about that moment, not `minRefetchIntervalMs` of 503s.
  * Bodies are capped at 1 MiB; each fetch has a deadline (`timeoutMs`).
  */
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
@@ -23,6 +26,9 @@ export type JwksFetch = (url: string, timeoutMs: number) => Promise<unknown>;
 
 type GetKeyArgs = Parameters<JWTVerifyGetKey>;
 
+/** First wait before fetching again while no keys were ever fetched (doubling from there). */
+const NO_KEYS_RETRY_MS = 1_000;
+
 /** One remote key set. */
 export class JwksCache {
   readonly #config: JwksSourceConfig;
@@ -33,6 +39,8 @@ export class JwksCache {
   #fetchedAt = -Infinity;
   #lastAttempt = -Infinity;
   #inflight: Promise<void> | null = null;
+  /** Failed attempts in a row while there is no set. */
+  #failures = 0;
   /** Fetches started (for tests and logs). */
   fetches = 0;
 
@@ -53,7 +61,10 @@ export class JwksCache {
     if (this.#set === null) await this.#refresh();
     else if (this.#now() - this.#fetchedAt > this.#config.maxAgeMs) void this.#refresh();
     const set = this.#set;
-    if (set === null) throw new CredentialRejected(`JWKS ${this.#config.url} unavailable`, 'token keys unavailable; retry later', true);
+    if (set === null) {
+      const retryAfterS = Math.max(1, Math.ceil((this.#lastAttempt + this.#interval() - this.#now()) / 1000));
+      throw new CredentialRejected(`JWKS ${this.#config.url} unavailable`, 'token keys unavailable; retry later', true, retryAfterS);
+    }
     try {
       return await set(...args);
     } catch (err) {
@@ -65,17 +76,26 @@ export class JwksCache {
     }
   };
 
+  /** The least time between two fetches: backing off from 1 s while no keys were ever fetched. */
+  #interval(): number {
+    const max = this.#config.minRefetchIntervalMs;
+    if (this.#set !== null || this.#failures === 0) return max;
+    return Math.min(max, NO_KEYS_RETRY_MS * 2 ** (this.#failures - 1));
+  }
+
   #refresh(): Promise<void> {
     if (this.#inflight !== null) return this.#inflight;
-    if (this.#now() - this.#lastAttempt < this.#config.minRefetchIntervalMs) return Promise.resolve();
+    if (this.#now() - this.#lastAttempt < this.#interval()) return Promise.resolve();
     this.#lastAttempt = this.#now();
     this.fetches++;
     this.#inflight = this.#fetch(this.#config.url, this.#config.timeoutMs)
       .then((doc) => {
         this.#set = createLocalJWKSet(doc as JSONWebKeySet);
         this.#fetchedAt = this.#now();
+        this.#failures = 0;
       })
       .catch((err: unknown) => {
+        if (this.#set === null) this.#failures++;
         this.#logger.warn(
           { err: (err as Error).message, url: this.#config.url, stale: this.#set !== null },
           this.#set === null ? 'JWKS fetch failed; no keys yet' : 'JWKS fetch failed; keeping the cached keys',

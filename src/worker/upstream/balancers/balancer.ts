@@ -15,8 +15,9 @@ export interface Balancer {
   /**
    * Pick an endpoint, skipping those for which `skip(e)` is true (already tried, ejected);
    * null when none is left. Never throws (an exception thrown by `skip` itself propagates).
+   * `retry`: the pick is a retry's (it should not move a rotation on: see round robin).
    */
-  pick(skip?: (e: Endpoint) => boolean): Endpoint | null;
+  pick(skip?: (e: Endpoint) => boolean, retry?: boolean): Endpoint | null;
 }
 
 /** A source of uniform numbers in [0, 1), like `Math.random`; injectable for tests. */

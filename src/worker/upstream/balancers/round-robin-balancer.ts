@@ -6,6 +6,10 @@
  * endpoints therefore do not push the rotation forward twice: with a, b, c and b ejected
  * the sequence is a, c, a, c, and when b comes back the rotation carries on where it was.
  * Without `skip` a pick is O(1); with it, O(n) in the worst case.
+ *
+ * A retry's pick leaves the cursor where it is. Otherwise, with a and b and a failing a,
+ * every request would go a (fails), retry b (cursor back to a), so a would take the first
+ * try of every request instead of half of them, and every client would pay the retry.
  */
 import type { Balancer, Endpoint } from './balancer.js';
 
@@ -20,7 +24,7 @@ export class RoundRobinBalancer implements Balancer {
   }
 
   /** The next endpoint in rotation that `skip` does not reject; null when none. */
-  pick(skip?: (e: Endpoint) => boolean): Endpoint | null {
+  pick(skip?: (e: Endpoint) => boolean, retry = false): Endpoint | null {
     const endpoints = this.#endpoints;
     const n = endpoints.length;
     if (n === 0) return null;
@@ -29,7 +33,7 @@ export class RoundRobinBalancer implements Balancer {
       const e = endpoints[i]!;
       i = i + 1 === n ? 0 : i + 1;
       if (skip === undefined || !skip(e)) {
-        this.#next = i;
+        if (!retry) this.#next = i;
         return e;
       }
     }

@@ -27,6 +27,18 @@ t.test('route service must exist', async (t) => {
   ]);
 });
 
+t.test('a weight under plain round-robin (which ignores weights) is refused, not silently ignored', async (t) => {
+  const yaml = `services:
+  - { name: s, instances: [{ url: "http://a", weight: 9 }, { url: "http://b" }] }
+  - { name: w, loadBalancer: weighted-round-robin, instances: [{ url: "http://a", weight: 9 }, { url: "http://b" }] }
+  - { name: r, loadBalancer: random, instances: [{ url: "http://a", weight: 9 }, { url: "http://b", weight: 1 }] }
+routes: []
+`;
+  t.same(brief(problemsOf(await loadYaml(t, yaml))), [
+    { line: 2, path: 'services[0].instances[0].weight', message: 'round-robin ignores weights (got 9); use loadBalancer: weighted-round-robin, or drop the weight' },
+  ], 'only the round-robin service (the default balancer) is refused');
+});
+
 t.test('route ids and service names are unique', async (t) => {
   t.same(await routeProblems(t, '{ id: a, path: /a, service: svc }', '{ id: a, path: /b, service: svc }', '{ id: c, path: /c, service: svc }'), [
     { line: LINE(2), path: 'routes[1].id', message: 'duplicate route id "a" (first at routes[0])' },

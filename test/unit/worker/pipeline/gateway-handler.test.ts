@@ -258,6 +258,16 @@ t.test('an upstream answer that is not valid HTTP: 502 "invalid response from up
   t.match(gw.logs.find((l) => l.route === 'all'), { detail: /invalid header value char/i });
 });
 
+t.test('the access log does not follow LOG_LEVEL: warn quiets the rest of the log, not the requests', async (t) => {
+  const up = await startUpstream();
+  t.teardown(() => up.close());
+  const gw = await startInProcess(snapshot([service('a', [up.url])], [route('all', ['/*'], 'a')]), { logLevel: 'warn' });
+  t.teardown(() => gw.close());
+  await call(`${gw.url}/logged`);
+  t.match(gw.logs.find((l) => l.path === '/logged'), { msg: 'request', status: 200, route: 'all' });
+  t.notOk(gw.logs.some((l) => l.level === 20 || (l.level === 30 && l.msg !== 'request')), 'nothing else below warn');
+});
+
 t.test('a 304 or 204 that carries a Content-Length is relayed whole (conditional GETs keep working)', async (t) => {
   // Raw bytes: node:http would not send a Content-Length on a 304.
   const upstream = net.createServer((s) => {

@@ -39,6 +39,24 @@ t.test('a connect failure is retried on the other instance (default policy)', as
   t.match(gw.logs.find((l) => l.route === 'r' && l.tries === 2), { upstream: ok!.url.slice(7), status: 200 });
 });
 
+t.test('a connect failure is retried for a POST too: nothing reached the instance', async (t) => {
+  const dead = `http://127.0.0.1:${await freePort()}`;
+  const [ok] = await upstreams(t, (req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => res.end(`got ${body}`));
+  });
+  const svc = service('s', [dead, ok!.url], { loadBalancer: 'round-robin', outlierDetection: { enabled: false } });
+  const gw = await startInProcess(snapshot([svc], [route('r', ['/*'], 's', { methods: ['POST'] })]));
+  t.teardown(() => gw.close());
+  for (let i = 0; i < 4; i++) {
+    const r = await call(`${gw.url}/p${i}`, { method: 'POST', body: `payload ${i}` });
+    t.same([r.status, r.text], [200, `got payload ${i}`], `POST ${i}: served, body intact`);
+  }
+  t.equal(ok!.seen.length, 4, 'each POST reached the live instance exactly once');
+  t.ok(gw.logs.some((l) => l.route === 'r' && l.tries === 2), 'the ones that met the dead instance first were retried');
+});
+
 t.test('configured statuses are retried for idempotent methods only; retryable routes opt in', async (t) => {
   const [bad, good] = await upstreams(t, status(503), echo);
   const svc = service('s', [bad!.url, good!.url], { retry: { on: [503] }, loadBalancer: 'round-robin', outlierDetection: { enabled: false } });

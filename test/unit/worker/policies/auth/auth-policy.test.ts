@@ -158,6 +158,8 @@ t.test('JWKS never reachable: 503 GW_AUTH_UNAVAILABLE, not an invalid token', as
   const body = (await res.body.json()) as { error: { code: string } };
   t.equal(res.statusCode, 503);
   t.equal(body.error.code, 'GW_AUTH_UNAVAILABLE');
+  t.equal(res.headers['retry-after'], '1', 'with when to try again (the first retry of the keys is 1 s away)');
+  t.notOk('www-authenticate' in res.headers, 'no challenge: the credentials may be fine');
   t.equal(up.seen.length, 0);
 });
 

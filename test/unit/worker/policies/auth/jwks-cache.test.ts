@@ -64,6 +64,37 @@ t.test('a failing endpoint keeps the cached keys; with none, keys are unavailabl
   t.ok(await fresh.keyFor('k1'), 'recovers once the endpoint is back');
 });
 
+t.test('with no keys ever fetched, retries back off from 1 s to minRefetchIntervalMs, and say when', async (t) => {
+  const k1 = await signingKey('k1');
+  const clock = { now: 0 };
+  const server = { down: true, calls: [] as number[] };
+  const cache = new JwksCache({ ...config, minRefetchIntervalMs: 30_000 }, {
+    logger,
+    now: () => clock.now,
+    fetch: async () => {
+      server.calls.push(clock.now);
+      if (server.down) throw new Error('connect ECONNREFUSED');
+      return { keys: [k1.jwk] };
+    },
+  });
+  const keyFor = () => cache.getKey({ alg: 'RS256', kid: 'k1' }, { payload: '', signature: '' } as never);
+  const retryAfter: (number | null)[] = [];
+  // A request every 250 ms for 20 s against an identity provider that is down.
+  for (clock.now = 0; clock.now <= 20_000; clock.now += 250) {
+    const err = await keyFor().catch((e: unknown) => e);
+    t.ok(err instanceof CredentialRejected && err.unavailable);
+    if (clock.now % 1_000 === 0) retryAfter.push((err as CredentialRejected).retryAfterS);
+  }
+  t.same(server.calls, [0, 1_000, 3_000, 7_000, 15_000], 'attempts 1, 2, 4, 8 s apart: no storm, no 30 s wait');
+  t.same(retryAfter.slice(0, 4), [1, 2, 1, 4], 'the 503 says when the next attempt is due');
+  server.down = false;
+  clock.now = 31_000; // the next attempt is due 16 s after the last (31 s): it succeeds
+  t.ok(await keyFor(), 'keys once the provider is back');
+  clock.now = 32_000;
+  t.ok(await keyFor());
+  t.equal(server.calls.length, 6, 'then the cached keys serve');
+});
+
 t.test('a malformed document is a failed fetch', async (t) => {
   const clock = { now: 0 };
   const cache = new JwksCache(config, { logger, now: () => clock.now, fetch: async () => ({ keys: 'nope' }) });

@@ -15,13 +15,25 @@ t.test('skipped endpoints are never returned and do not advance the rotation twi
   t.equal(rr.pick()!.id, 'b', 'once b is no longer skipped it is next after a');
 });
 
-t.test('a retry that skips the endpoint just tried gets the next one', async (t) => {
+t.test('a retry that skips the endpoint just tried gets the next one, and leaves the rotation alone', async (t) => {
   const rr = new RoundRobinBalancer(endpoints(1, 1, 1));
   const first = rr.pick()!;
-  const second = rr.pick((e) => e === first)!;
+  const second = rr.pick((e) => e === first, true)!;
   t.equal(first.id, 'a');
   t.equal(second.id, 'b');
+  t.equal(rr.pick()!.id, 'b', 'the next request still starts at b: the retry did not use up its turn');
   t.equal(rr.pick()!.id, 'c');
+});
+
+t.test('a failing endpoint among two gets half of the first tries, not all of them', async (t) => {
+  const rr = new RoundRobinBalancer(endpoints(1, 1));
+  const firsts: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    const first = rr.pick()!;
+    firsts.push(first.id);
+    if (first.id === 'a') rr.pick((e) => e === first, true); // a fails: retried on b
+  }
+  t.same(firsts, ['a', 'b', 'a', 'b', 'a', 'b', 'a', 'b', 'a', 'b']);
 });
 
 t.test('all skipped or no endpoints gives null', async (t) => {
