@@ -97,6 +97,7 @@ export function parsePattern(pattern: string): ParsedPattern | string {
 /** Why static segment text is not canonical, or null when it is. */
 function checkStatic(text: string): string | null {
   if (text === '.' || text === '..') return 'dot segments are not allowed';
+  if (/^\.\.?;/.test(text)) return 'a dot segment with parameters ("..;") is never in a request path';
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     if (PLAIN.test(ch)) continue;

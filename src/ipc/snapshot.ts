@@ -133,6 +133,8 @@ export interface ServerConfig {
     readonly mergeSlashes: boolean;
     /** `%2F` and `%5C` in a path: reject with 400, or keep encoded inside a segment. */
     readonly encodedSlash: 'reject' | 'keep';
+    /** `;` in a path: kept (dot segments with parameters refused), or refused. */
+    readonly semicolons: 'keep' | 'reject';
   };
 }
 

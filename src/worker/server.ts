@@ -74,15 +74,19 @@ export class WorkerServer {
     // never asked for, so answer with the JSON error and close instead.
     this.#server.on('checkExpectation', (req, res) => {
       res.shouldKeepAlive = false;
-      sendError(res, new ExpectationFailedError(), randomUUID(), null, this.#handler.table.errorHeadersFor(req, (r) => requestIsHttps(r, trusted)));
-      this.#logger.debug({ expect: req.headers.expect, remote: req.socket.remoteAddress }, 'unsupported Expect refused');
+      const requestId = randomUUID();
+      const err = new ExpectationFailedError();
+      const bytes = sendError(res, err, requestId, null, this.#handler.table.errorHeadersFor(req, (r) => requestIsHttps(r, trusted)));
+      this.#handler.parserRefused(req.socket, requestId, err.status, err.code, `Expect: ${String(req.headers.expect)}`, bytes);
     });
     // CONNECT never reaches the request handler: Node emits it here, and without a
     // listener just drops the socket. Tunnels are not proxied: 405, then close.
     const allow = (config.methods ?? DEFAULT_METHODS).join(', ');
     this.#server.on('connect', (_req: unknown, socket: Socket) => {
       if (!socket.writable) return void socket.destroy();
-      writeRawError(socket, 405, 'Method Not Allowed', 'GW_METHOD_NOT_ALLOWED', 'CONNECT is not supported', `allow: ${allow}\r\n${this.#rawHeaders()}`);
+      const requestId = randomUUID();
+      const bytes = writeRawError(socket, requestId, 405, 'Method Not Allowed', 'GW_METHOD_NOT_ALLOWED', 'CONNECT is not supported', `allow: ${allow}\r\n${this.#rawHeaders()}`);
+      this.#handler.parserRefused(socket, requestId, 405, 'GW_METHOD_NOT_ALLOWED', 'CONNECT', bytes);
     });
   }
 
@@ -153,7 +157,9 @@ export class WorkerServer {
       return;
     }
     const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
-    writeRawError(socket, status, reason, code, message, this.#rawHeaders());
+    const requestId = randomUUID();
+    const bytes = writeRawError(socket, requestId, status, reason, code, message, this.#rawHeaders());
+    this.#handler.parserRefused(socket, requestId, status, code, err.code === undefined ? err.message : `${err.code}: ${err.message}`, bytes);
   }
 
   /**
@@ -175,14 +181,15 @@ export class WorkerServer {
   }
 }
 
-/** Write the JSON error body straight to a socket no response object owns, then close it. */
-function writeRawError(socket: Socket, status: number, reason: string, code: string, message: string, extra = ''): void {
-  const requestId = randomUUID();
+/** Write the JSON error body straight to a socket no response object owns, then close it; returns the body's bytes. */
+function writeRawError(socket: Socket, requestId: string, status: number, reason: string, code: string, message: string, extra = ''): number {
   const body = JSON.stringify({ error: { code, message, requestId } });
+  const bytes = Buffer.byteLength(body);
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\n` +
       'content-type: application/json; charset=utf-8\r\n' +
-      `content-length: ${Buffer.byteLength(body)}\r\n` +
+      `content-length: ${bytes}\r\n` +
       `${extra}x-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
   );
+  return bytes;
 }

@@ -86,7 +86,7 @@ export function snapshot(services: ServiceConfig[], routes: RouteConfig[], serve
       ...server,
       limits: { maxBodyBytes: 1024 * 1024, maxUrlBytes: 2048, maxHeaderBytes: 16_384, maxHeaderCount: 50, ...server.limits },
       timeouts: { headersMs: 5_000, requestMs: 30_000, keepAliveMs: 5_000, drainMs: 5_000, ...server.timeouts },
-      paths: { mergeSlashes: true, encodedSlash: 'reject', ...server.paths },
+      paths: { mergeSlashes: true, encodedSlash: 'reject', semicolons: 'keep', ...server.paths },
     } as ServerConfig,
     services,
     routes,

@@ -177,6 +177,7 @@ export const configSchema = {
           properties: {
             mergeSlashes: { type: 'boolean', default: true },
             encodedSlash: { enum: ['reject', 'keep'], default: 'reject' },
+            semicolons: { enum: ['keep', 'reject'], default: 'keep' },
           },
         },
       },

@@ -24,6 +24,7 @@ import {
   PayloadTooLargeError,
   RouteNotFoundError,
   UriTooLongError,
+  unmapIPv4,
 } from '../../common/index.js';
 import { methodLabel, requestTraceOf, statusClass, type DataPlaneMetrics, type Logger, type RequestTracer } from '../../telemetry/index.js';
 import { normalizePath, type RouteLookup } from '../router/index.js';
@@ -52,10 +53,14 @@ interface LogFields {
   service: string | null;
   /** Upstream tries made (0 when none was sent). */
   tries: number;
+  /** Who authenticated (null: nobody, or not yet). */
+  identity: Identity | null;
+  /** The client address, taken while `req.socket` is sure to be there (access log on), else null. */
+  client: string | null;
 }
 
 const NO_LIMITS: readonly ScopedLimit[] = [];
-const NO_ROUTE: LogFields = { route: null, upstream: null, service: null, tries: 0 };
+const NO_ROUTE: LogFields = { route: null, upstream: null, service: null, tries: 0, identity: null, client: null };
 /** A request pipelined behind an answer that closes the connection: never answered, never forwarded. */
 const PIPELINE_DROPPED: ExchangeOutcome = { status: 499, bytes: 0, errorCode: 'GW_PIPELINE_DROPPED' };
 // RFC 9110 §9.2.2: repeating these has the same effect as sending them once.
@@ -260,13 +265,15 @@ export class GatewayHandler {
     const method = req.method!;
     if (method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
       const pre = answerPreflight(this.#table, req, res, requestId, path, this.#via, this.#isHttps);
-      if (pre !== null) return this.#done(req, requestId, started, path, { route: pre.route, upstream: null, service: pre.service, tries: 0 }, pre.outcome);
+      if (pre !== null) return this.#done(req, requestId, started, path, { route: pre.route, upstream: null, service: pre.service, tries: 0, identity: null, client: null }, pre.outcome);
     }
     const found = this.#table.router.find(method, hostnameOf(req.headers.host), path);
     if (found.kind === 'not-found') throw new RouteNotFoundError();
     if (found.kind === 'method-not-allowed') throw new MethodNotAllowedError(found.allow);
     const { route, service, policy } = found.store;
-    const fields: LogFields = { route: route.id, upstream: null, service: service.name, tries: 0 };
+    // undici drops `req.socket` once it has read a request body: take the address now.
+    const client = this.#accessLog === null ? null : clientAddress(req, this.#trusted);
+    const fields: LogFields = { route: route.id, upstream: null, service: service.name, tries: 0, identity: null, client };
     const tooLarge = policy.limitError(req, url);
     if (tooLarge !== null) {
       return this.#fail(req, res, requestId, started, tooLarge, fields, policy.headers.record(req.headers.origin, policy.headers.usesHttps && this.#isHttps(req), null), path);
@@ -321,6 +328,7 @@ export class GatewayHandler {
   /** The identity-keyed limits (an API key's own limit replaces the route's), then forward. */
   #afterAuth(ctx: Matched): void {
     const identity = ctx.identity;
+    ctx.fields.identity = identity;
     const post = identity === null ? NO_LIMITS : identity.rateLimit == null ? ctx.found.store.postAuth : this.#withOwnLimit(ctx, identity);
     if (post.length === 0) this.#forward(ctx, this.#limitHeaders(ctx, null));
     else this.#charge(ctx, post, () => this.#forward(ctx, this.#limitHeaders(ctx, null)));
@@ -469,7 +477,7 @@ export class GatewayHandler {
 
   /** `/health` (liveness), `/ready` (readiness) under the reserved prefix. */
   #reserved(req: IncomingMessage, res: ServerResponse, requestId: string, started: number, sub: string): void {
-    const fields: LogFields = { route: RESERVED, upstream: null, service: null, tries: 0 };
+    const fields: LogFields = { route: RESERVED, upstream: null, service: null, tries: 0, identity: null, client: null };
     if (sub !== '/health' && sub !== '/ready' && sub !== '/metrics' && sub !== '/status') throw new RouteNotFoundError();
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new MethodNotAllowedError(['GET', 'HEAD']);
     // Operational detail (topology, upstream addresses, counts) only for allowed peers;
@@ -538,7 +546,7 @@ export class GatewayHandler {
     const headers = this.#table.errorHeadersFor(req, this.#isHttps);
     res.writeHead(200, { ...headers, allow: this.#table.guard.allow.join(', '), 'content-length': '0', via: this.#via, 'x-request-id': requestId });
     res.end();
-    this.#done(req, requestId, started, '*', { route: RESERVED, upstream: null, service: null, tries: 0 }, { status: 200, bytes: 0, errorCode: null });
+    this.#done(req, requestId, started, '*', { route: RESERVED, upstream: null, service: null, tries: 0, identity: null, client: null }, { status: 200, bytes: 0, errorCode: null });
   }
 
   /** This worker's own view: in-flight counts and its local breaker state. */
@@ -583,6 +591,35 @@ export class GatewayHandler {
     this.#done(req, requestId, started, path ?? req.url ?? '', fields, { status: err.status, bytes, errorCode: err.code });
   }
 
+  /**
+   * A request the HTTP parser refused before any request object existed (400 malformed,
+   * 431 headers too large, 408 headers not received in time), answered by the server:
+   * counted and logged like every other request, with what little is known.
+   */
+  parserRefused(socket: Socket, requestId: string, status: number, errorCode: string, detail: string, bytes: number): void {
+    this.#metrics.requests.inc([UNMATCHED, methodLabel(undefined), statusClass(status)]);
+    const access = this.#accessLog;
+    if (access === null) return;
+    access.info(
+      {
+        requestId,
+        method: null,
+        path: null,
+        host: null,
+        client: unmapIPv4(socket.remoteAddress ?? ''),
+        route: null,
+        upstream: null,
+        tries: 0,
+        status,
+        durationMs: null,
+        bytes,
+        error: errorCode,
+        detail,
+      },
+      'request',
+    );
+  }
+
   #done(req: IncomingMessage, requestId: string, started: number, path: string, f: LogFields, o: ExchangeOutcome): void {
     const m = this.#metrics;
     const route = f.route ?? UNMATCHED;
@@ -599,12 +636,15 @@ export class GatewayHandler {
         requestId,
         method: req.method,
         path: q === -1 ? path : path.slice(0, q),
+        host: req.headers.host ?? null,
+        client: f.client ?? (req.socket === null ? null : clientAddress(req, this.#trusted)),
         route: f.route,
         upstream: f.upstream,
         tries: f.tries,
         status: o.status,
         durationMs: Math.round((performance.now() - started) * 1000) / 1000,
         bytes: o.bytes,
+        ...(f.identity === null ? null : { auth: f.identity.method, subject: f.identity.subject, ...(f.identity.keyId === null ? null : { keyId: f.identity.keyId }) }),
         ...(o.errorCode === null ? null : { error: o.errorCode }),
         ...(o.errorCode === null || o.detail == null ? null : { detail: o.detail }),
         ...(trace === undefined ? null : { traceId: trace.traceId }),

@@ -12,7 +12,12 @@
  *   3. `%XX` must be well-formed; unreserved characters are decoded, `%00` fails,
  *      `%2F`/`%5C` fail or are kept (never separators), other escapes get upper-case hex;
  *   4. optionally, runs of `/` collapse into one;
- *   5. dot segments are removed as in RFC 3986 §5.2.4, clamping at the root.
+ *   5. dot segments are removed as in RFC 3986 §5.2.4, clamping at the root;
+ *   6. `;` (path parameters) is data to the router, but a dot segment with parameters
+ *      (`..;x`, `.;`) fails: Java servlet containers read `/a/..;/admin` as `/admin`,
+ *      the classic way past a proxy's route policies, and no client sends it for a good
+ *      reason. With `semicolons: reject` any `;` fails (for such upstreams, which also
+ *      serve `/admin;x` as `/admin`).
  *
  * Step 5 runs after step 3 so that `%2e%2E` is a `..` segment. Never throws.
  */
@@ -23,6 +28,8 @@ export interface NormalizeOptions {
   readonly mergeSlashes: boolean;
   /** `%2F` / `%5C` in a path: refuse the request, or keep the escape as data. */
   readonly encodedSlash: 'reject' | 'keep';
+  /** `;` in a path: data (default; dot segments with parameters still fail), or refuse it. */
+  readonly semicolons?: 'keep' | 'reject';
 }
 
 /** Result of `normalizePath`: the canonical path, or why the request must be refused. */
@@ -36,11 +43,13 @@ const CLASS = new Uint8Array(128);
 for (let c = 0x21; c < 0x7f; c++) CLASS[c] = 1;
 for (const ch of '"<>^`{|}#[]?') CLASS[ch.charCodeAt(0)] = 2;
 CLASS[0x5c] = 0; // backslash: some upstreams treat it as a separator, so it is refused
+CLASS[0x3b] = 3; // `;`: kept, but only through the slow path (step 6)
 
 const HEX = '0123456789ABCDEF';
 const SLASH = 0x2f;
 const DOT = 0x2e;
 const PERCENT = 0x25;
+const SEMICOLON = 0x3b;
 
 /** Canonicalise the path part of a request target (see the header for the steps). */
 export function normalizePath(raw: string, opts: NormalizeOptions): NormalizeResult {
@@ -79,6 +88,7 @@ function isDotSegment(s: string, start: number, end: number): boolean {
 function slowPath(raw: string, opts: NormalizeOptions): NormalizeResult {
   let out = '';
   let sawDot = false;
+  let sawSemicolon = false;
   const len = raw.length;
   for (let i = 0; i < len; i++) {
     const c = raw.charCodeAt(i);
@@ -106,11 +116,25 @@ function slowPath(raw: string, opts: NormalizeOptions): NormalizeResult {
       out += raw[i];
     } else if (c < 0x7f && CLASS[c] === 2) {
       out += '%' + HEX[c >> 4] + HEX[c & 15];
+    } else if (c === SEMICOLON) {
+      if (opts.semicolons === 'reject') return fail('";" in path');
+      sawSemicolon = true;
+      out += ';';
     } else {
       return fail(describeBadChar(c));
     }
   }
+  if (sawDot && sawSemicolon && hasDotSegmentWithParameters(out)) return fail('dot segment with parameters ("..;") in path');
   return { ok: true, path: sawDot ? removeDotSegments(out) : out };
+}
+
+/** Whether a segment is `.` or `..` followed by `;parameters` (decoded dots included). */
+function hasDotSegmentWithParameters(path: string): boolean {
+  for (const seg of path.split('/')) {
+    const semi = seg.indexOf(';');
+    if (semi === 1 ? seg.charCodeAt(0) === DOT : semi === 2 && seg.charCodeAt(0) === DOT && seg.charCodeAt(1) === DOT) return true;
+  }
+  return false;
 }
 
 /**

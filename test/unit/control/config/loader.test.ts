@@ -38,7 +38,7 @@ t.test('defaults are filled in from the schema', async (t) => {
     viaName: 'gateway',
     limits: { maxBodyBytes: 10485760, maxUrlBytes: 8192, maxHeaderBytes: 16384, maxHeaderCount: 100, maxConnectionsPerIp: 0 },
     timeouts: { headersMs: 10000, requestMs: 300000, keepAliveMs: 5000, drainMs: 30000 },
-    paths: { mergeSlashes: true, encodedSlash: 'reject' },
+    paths: { mergeSlashes: true, encodedSlash: 'reject', semicolons: 'keep' },
     // Hardening defaults (pinned in detail in security-checks.test.ts).
     methods: snap.server.methods,
     securityHeaders: snap.server.securityHeaders,

@@ -148,6 +148,9 @@ const REFUSED: readonly Case[] = [
   ['CL.CL: hidden request after CL 0', `GET /x HTTP/1.1\r\n${H}Content-Length: 0\r\nContent-Length: 44\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n`, 400, 'parser'],
   ['CL.TE: hidden request after a chunked end', `POST /x HTTP/1.1\r\n${H}Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n`, 400, 'parser'],
   ['TE.CL: obfuscated TE with CL', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: xchunked\r\nContent-Length: 4\r\n\r\n5c\r\nGPOST /smuggled HTTP/1.1\r\n\r\n0\r\n\r\n`, 400, 'parser'],
+  // Path parameters on dot segments: servlet containers read "..;" as "..", past the route's policies
+  ['"..;" dot segment with parameters', `GET /public/..;/admin/x HTTP/1.1\r\n${H}\r\n`, 400, 'gateway'],
+  ['encoded "%2e%2e;" dot segment', `GET /public/%2e%2e;x/admin HTTP/1.1\r\n${H}\r\n`, 400, 'gateway'],
   ['TE.TE: gzip, chunked then a pipelined request', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n`, 400, 'gateway'],
 ];
 
@@ -161,6 +164,7 @@ t.test('malformed and smuggling requests: 4xx or a cut connection, and the upstr
   );
   t.teardown(() => gw.close());
 
+  let parserAnswered = 0;
   for (const [name, bytes, expect, by] of REFUSED) {
     const answer = await send(gw.port, bytes, expect === 'closed');
     if (expect === 'closed') {
@@ -172,8 +176,16 @@ t.test('malformed and smuggling requests: 4xx or a cut connection, and the upstr
       // Parser-level answers are written raw, before any response object exists: same defaults.
       t.match(answer.text, /\r\nx-content-type-options: nosniff\r\n/i, `${name}: security headers`);
       t.match(answer.text, /\r\nx-frame-options: DENY\r\n/i, `${name}: framing refused`);
+      // Every answer is in the access log under the id the client saw, the parser's too.
+      const id = /\r\nx-request-id: ([^\r]+)\r\n/i.exec(answer.text)?.[1];
+      const line = gw.logs.find((l) => l.requestId === id);
+      t.match(line, { msg: 'request', status: expect, error: /^GW_/, client: '127.0.0.1' }, `${name}: logged`);
+      if (by === 'parser') (parserAnswered++, t.equal(line?.method, null, `${name}: logged as the parser's refusal`));
     }
   }
+  const metrics = await gw.registry.metrics();
+  const counted = Number(/gateway_requests_total\{route="\(none\)",method="OTHER",status_class="4xx"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+  t.ok(counted >= parserAnswered, `parser refusals are counted too (${counted} ≥ ${parserAnswered})`);
   // A barrier: a valid request on a fresh connection reaches the upstream, alone.
   const ok = await request(`${gw.url}/after`);
   await ok.body.text();

@@ -57,6 +57,17 @@ const cases: [string, NormalizeOptions, string | null, string][] = [
   ['/a//../b', NO_MERGE, '/a/b', 'dot-dot pops an empty segment without merge'],
   ['/a//../b', KEEP, '/b', 'merge happens before dot removal'],
   ['/a/', KEEP, '/a/', 'trailing slash kept'],
+  // path parameters: data, except on dot segments (servlet containers read `..;` as `..`)
+  ['/a;jsessionid=1/b;v=2', KEEP, '/a;jsessionid=1/b;v=2', '";" parameters are data'],
+  ['/public/..;/admin/x', KEEP, null, '"..;" dot segment with parameters refused'],
+  ['/public/%2e%2e;x/admin', KEEP, null, 'encoded "..;" refused too'],
+  ['/public/.;/admin', KEEP, null, '".;" refused'],
+  ['/a/..;', KEEP, null, 'a final "..;" refused'],
+  ['/a/x..;/b', KEEP, '/a/x..;/b', 'dots then ";" inside a longer segment are data'],
+  ['/a/...;/b', KEEP, '/a/...;/b', 'three dots are a normal segment, parameters or not'],
+  ['/a/%3B/b', KEEP, '/a/%3B/b', 'an escaped ";" stays escaped data'],
+  ['/admin;x', { ...KEEP, semicolons: 'reject' }, null, 'semicolons: reject refuses any ";"'],
+  ['/a/%3B', { ...KEEP, semicolons: 'reject' }, '/a/%3B', 'but not an escaped one (it is not a parameter to anyone)'],
 ];
 
 for (const [input, opts, expected, what] of cases) {

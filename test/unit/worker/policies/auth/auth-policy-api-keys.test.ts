@@ -60,6 +60,11 @@ t.test('a key works from Authorization, X-API-Key or the query; the key never re
   }
   t.equal(up.seen[2]!.url, '/any?x=1&y=2', 'the query parameter is stripped, the rest kept in order');
   t.equal(up.seen[3]!.url, '/any', 'an emptied query string disappears');
+  const logged = gw.logs.filter((l) => l.msg === 'request' && l.path === '/any');
+  t.equal(logged.length, 4);
+  for (const l of logged) {
+    t.match(l, { auth: 'api-key', subject: 'team-a', keyId: key.slice(4, 16), client: '127.0.0.1', host: /^127\.0\.0\.1:\d+$/ }, 'the access log says who called, from where, for which host');
+  }
   await status(`/open?api_key=${key}`, { 'x-api-key': key });
   t.equal(up.seen[4]!.url, '/open', 'stripped on routes without auth too');
   t.notOk(up.seen[4]!.headers['x-api-key']);
@@ -72,6 +77,7 @@ t.test('a key works from Authorization, X-API-Key or the query; the key never re
   t.equal(await status('/any', { 'x-api-key': 'nonsense' }), 401);
   t.equal(await status('/any'), 401);
   t.equal(up.seen.length, 7, 'no refused request reached the upstream');
+  t.notOk(gw.logs.some((l) => l.msg === 'request' && l.status === 401 && 'subject' in l), 'a refused request names no subject');
 });
 
 t.test('RBAC with key roles: 403 without the role, 200 with it', async (t) => {
