@@ -8,7 +8,7 @@
  * moment earlier gets a reset it cannot tell from a failure. Instead every later response
  * carries `Connection: close` and idle sockets expire through the keep-alive timeout.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import net, { type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_METHODS, type ServerConfig } from '../ipc/index.js';
@@ -28,6 +28,8 @@ const CLIENT_ERRORS: Record<string, [number, string, string]> = {
 export class WorkerServer {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
+  /** Sockets whose malformed request body the handler is answering (400). */
+  readonly #bodyRefused = new WeakSet<Socket>();
   readonly #handler: GatewayHandler;
   readonly #logger: Logger;
   readonly #limiter: ConnectionLimiter;
@@ -144,8 +146,21 @@ export class WorkerServer {
     this.#logger.debug({ err: err.message, parserCode: err.code, remote: socket.remoteAddress }, 'client error');
     // A response may be in progress on this socket (pipelining, a slow upload past its
     // deadline): raw bytes written now would corrupt it, so the connection is just cut.
-    const inProgress = (socket as Socket & { _httpMessage?: unknown })._httpMessage;
-    if (err.code === 'ECONNRESET' || !socket.writable || (inProgress !== null && inProgress !== undefined)) {
+    const inProgress = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    if (inProgress !== null && inProgress !== undefined) {
+      // llhttp stays failed and reports again on every later read: the first report decided.
+      if (this.#bodyRefused.has(socket)) return;
+      // The error is in the body of the request being answered (not in one pipelined
+      // behind it) and its answer has not begun: the handler answers 400, then closes.
+      const parsing = (socket as Socket & { parser?: { incoming?: unknown } | null }).parser?.incoming;
+      if (parsing === inProgress.req && this.#handler.bodyMalformed(inProgress, err.code ?? err.message)) {
+        this.#bodyRefused.add(socket);
+        return;
+      }
       socket.destroy();
       return;
     }

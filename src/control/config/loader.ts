@@ -54,7 +54,8 @@ export async function loadConfig(file: string, opts: LoadOptions): Promise<LoadR
     return { ok: false, problems: [{ file, path: '', message: `cannot read: ${(err as Error).message}` }] };
   }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  // `merge`: YAML merge keys (`<<: *defaults`), which Compose and Helm users write.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, merge: true });
   if (doc.errors.length > 0) return { ok: false, problems: sortProblems(doc.errors.map((e) => syntaxProblem(file, e))) };
 
   const problems: ConfigProblem[] = [];

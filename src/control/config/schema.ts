@@ -119,6 +119,9 @@ const route = {
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
+  // `x-...` keys hold anchors for the rest of the file (`x-defaults: &defaults {...}`,
+  // then `<<: *defaults`), as in Docker Compose; the gateway reads nothing else from them.
+  patternProperties: { '^x-': {} },
   required: ['services', 'routes'],
   properties: {
     server: {

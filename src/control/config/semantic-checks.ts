@@ -93,9 +93,16 @@ export function checkConfig(raw: RawConfig, report: Report): void {
     const first = services.get(service.name);
     if (first === undefined) services.set(service.name, i);
     else report(['services', i, 'name'], `duplicate service name "${service.name}" (first at services[${first}])`);
+    const seen = new Map<string, number>();
     service.instances.forEach((instance, j) => {
       const url = normalizeInstanceUrl(instance.url);
       if (url.reason !== undefined) report(['services', i, 'instances', j, 'url'], url.reason);
+      else if (url.url !== undefined) {
+        // Listed twice, an instance silently gets twice the share (and two breakers).
+        const first = seen.get(url.url);
+        if (first !== undefined) report(['services', i, 'instances', j, 'url'], `duplicate instance ${url.url} (first at instances[${first}]); use weight for a larger share`);
+        else seen.set(url.url, j);
+      }
       // Plain round robin ignores weights: a weight there would silently do nothing.
       if (service.loadBalancer === 'round-robin' && instance.weight !== 1) {
         report(['services', i, 'instances', j, 'weight'], `round-robin ignores weights (got ${instance.weight}); use loadBalancer: weighted-round-robin, or drop the weight`);

@@ -7,7 +7,11 @@
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { PayloadTooLargeError } from '../../common/index.js';
 
-/** A pass-through that errors once more than `limit` bytes went through. */
+/**
+ * A pass-through that errors once more than `limit` bytes went through (0: no limit). It
+ * is also where a malformed chunked body is reported (`fail`): the stream the proxy reads
+ * errors with the gateway's own error, so the client gets an answer, as for the 413.
+ */
 export class BodyLimit extends Transform {
   readonly #limit: number;
   #seen = 0;
@@ -29,7 +33,7 @@ export class BodyLimit extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.#seen += chunk.length;
-    if (this.#seen > this.#limit) cb(new PayloadTooLargeError(this.#limit));
+    if (this.#limit > 0 && this.#seen > this.#limit) cb(new PayloadTooLargeError(this.#limit));
     else cb(null, chunk);
   }
 }

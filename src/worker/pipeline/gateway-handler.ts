@@ -124,6 +124,10 @@ export class GatewayHandler {
   readonly #headerNames = new HeaderNames();
   /** Connections whose current answer closes them (see `handle`). */
   readonly #closing = new WeakSet<Socket>();
+  /** The stream the proxy reads of each chunked request body in flight. */
+  readonly #chunkedBodies = new WeakMap<IncomingMessage, BodyLimit>();
+  /** Requests whose body turned out malformed before they were forwarded. */
+  readonly #malformedBodies = new WeakSet<IncomingMessage>();
   readonly status: NodeStatus;
   readonly #isDraining = () => this.#draining;
   readonly #isHttps = (req: IncomingMessage) => requestIsHttps(req, this.#trusted);
@@ -201,6 +205,24 @@ export class GatewayHandler {
     // `req.socket` is null once undici is done with the request body; `res.socket` then.
     const socket = req.socket ?? res.socket;
     if (socket !== null) this.#closing.add(socket);
+  }
+
+  /**
+   * The HTTP parser found a framing error in the body of `res`'s request (a bad chunk size,
+   * a bare LF) before any answer was sent: answer it 400 and close, as nginx and Envoy do,
+   * instead of cutting the connection. The upstream try in flight fails with that error
+   * (its request is aborted, never completed); a request still waiting for auth or a rate
+   * limit verdict is answered when it would be forwarded. False: nothing to answer.
+   */
+  bodyMalformed(res: ServerResponse, reason: string): boolean {
+    const req = res.req;
+    if (res.headersSent || req === undefined) return false;
+    res.shouldKeepAlive = false;
+    const err = new BadRequestError(`malformed request body: ${reason}`);
+    const body = this.#chunkedBodies.get(req);
+    if (body !== undefined) body.destroy(err);
+    else this.#malformedBodies.add(req);
+    return true;
   }
 
   /** From now on every response asks the client to close its connection. */
@@ -417,6 +439,10 @@ export class GatewayHandler {
     const method = req.method!;
     const secure = policy.headers.usesHttps && this.#isHttps(req);
     const origin = req.headers.origin;
+    if (this.#malformedBodies.has(req)) {
+      this.#closeAfter(req, res);
+      return this.#fail(req, res, requestId, started, new BadRequestError('malformed request body'), fields, policy.headers.record(origin, secure, extra), path);
+    }
     let body: NodeJS.ReadableStream | null = null;
     const length = req.headers['content-length'];
     const chunked = req.headers['transfer-encoding'] !== undefined;
@@ -426,7 +452,13 @@ export class GatewayHandler {
       this.#fail(req, res, requestId, started, new PayloadTooLargeError(maxBody), fields, policy.headers.record(origin, secure, extra), path);
       return;
     }
-    if (chunked) body = maxBody > 0 ? BodyLimit.wrap(req, maxBody) : req;
+    if (chunked) {
+      // Always wrapped: the wrapper is also how a framing error found later in the body
+      // reaches the proxy as a 400 (see bodyMalformed).
+      const counted = BodyLimit.wrap(req, maxBody);
+      this.#chunkedBodies.set(req, counted);
+      body = counted;
+    }
     else if (length !== undefined && length !== '0') body = req;
     // Every check passed: now the client may send its body.
     if (body !== null && expectsContinue(req)) res.writeContinue();
@@ -461,7 +493,7 @@ export class GatewayHandler {
       extraHeaders: extra,
       responseHeaders: policy.headers.forRequest(origin, secure),
       sendError: (r, err) => {
-        if (err instanceof PayloadTooLargeError || this.#draining) this.#closeAfter(req, r);
+        if (err instanceof PayloadTooLargeError || err instanceof BadRequestError || this.#draining) this.#closeAfter(req, r);
         return sendError(r, err, requestId, via, policy.headers.record(origin, secure, extra));
       },
       done: (outcome, call) => {

@@ -36,12 +36,17 @@ export function upstreamError(err: Error): GatewayError {
   return new UpstreamConnectError(message, err);
 }
 
-/** What the library said about a failure, for the log (never for the client); null when there is nothing more. */
+/**
+ * What the library said about a failure, for the log (never for the client): always
+ * `CODE: message` when there is a code (`ECONNREFUSED: connect ECONNREFUSED 10.0.0.5:8080`,
+ * `UND_ERR_HEADERS_TIMEOUT: Headers Timeout Error`), so log queries can match the code
+ * first. Null when there is nothing more.
+ */
 export function failureDetail(err: GatewayError): string | null {
   const cause = err.cause;
   if (!(cause instanceof Error)) return null;
   const code = (cause as { code?: unknown }).code;
-  return typeof code === 'string' && !cause.message.includes(code) ? `${code}: ${cause.message}` : cause.message;
+  return typeof code === 'string' && code !== '' ? `${code}: ${cause.message}` : cause.message;
 }
 
 /** The retry condition a try error meets, or null when it is not an upstream failure. */

@@ -134,6 +134,28 @@ t.test('YAML syntax errors are reported with their lines, and nothing else', asy
   t.notOk(problems.some((p) => p.message.includes('\n')), 'one-line messages');
 });
 
+t.test('YAML merge keys and x- anchor holders work (the Compose pattern); other unknown top-level keys do not', async (t) => {
+  const yaml = `x-service-defaults: &defaults
+  loadBalancer: p2c
+  retry: { attempts: 2 }
+services:
+  - <<: *defaults
+    name: a
+    instances: [{ url: "http://127.0.0.1:9001" }]
+  - <<: *defaults
+    name: b
+    loadBalancer: random
+    instances: [{ url: "http://127.0.0.1:9002" }]
+routes:
+  - { id: r, path: /x, service: a }
+`;
+  const snap = snapshotOf(await loadYaml(t, yaml));
+  t.same(snap.services.map((s) => [s.name, s.loadBalancer, s.retry.attempts]), [['a', 'p2c', 2], ['b', 'random', 2]], 'merged, and a key of its own wins');
+  t.notOk('x-service-defaults' in (snap as object), 'the anchor holder is not part of the snapshot');
+  const typo = brief(problemsOf(await loadYaml(t, yaml.replace('x-service-defaults', 'service-defaults'))));
+  t.match(typo, [{ path: 'service-defaults', message: /unknown key "service-defaults"/ }]);
+});
+
 t.test('duplicate keys are errors', async (t) => {
   t.match(problemsOf(await loadConfig(fixture('duplicate-key.yaml'), { env: {}, version: 1 })), [
     { line: 4, path: '', message: /Map keys must be unique/ },

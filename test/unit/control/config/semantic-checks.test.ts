@@ -39,6 +39,16 @@ routes: []
   ], 'only the round-robin service (the default balancer) is refused');
 });
 
+t.test('an instance listed twice in a service is refused (its canonical URL decides)', async (t) => {
+  const yaml = `services:
+  - { name: s, instances: [{ url: "http://a:80/" }, { url: "http://b" }, { url: "HTTP://A" }] }
+routes: []
+`;
+  t.same(brief(problemsOf(await loadYaml(t, yaml))), [
+    { line: 2, path: 'services[0].instances[2].url', message: 'duplicate instance http://a (first at instances[0]); use weight for a larger share' },
+  ]);
+});
+
 t.test('route ids and service names are unique', async (t) => {
   t.same(await routeProblems(t, '{ id: a, path: /a, service: svc }', '{ id: a, path: /b, service: svc }', '{ id: c, path: /c, service: svc }'), [
     { line: LINE(2), path: 'routes[1].id', message: 'duplicate route id "a" (first at routes[0])' },

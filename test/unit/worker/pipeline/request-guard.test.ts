@@ -82,14 +82,15 @@ const REFUSED: readonly Case[] = [
   ['TE name with space before colon', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n`, 400, 'parser'],
   ['TE folded onto the next line', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n`, 400, 'parser'],
   ['TE in an HTTP/1.0 request', `POST /x HTTP/1.0\r\n${H}Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, 400, 'gateway'],
-  // Chunked bodies: the error is inside the body, so the connection is cut.
-  ['chunk size not hex', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n`, 'closed', 'parser'],
-  ['chunk size negative', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n-1\r\nabc\r\n0\r\n\r\n`, 'closed', 'parser'],
-  ['chunk size overflowing 64 bits', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFF\r\nabc\r\n0\r\n\r\n`, 'closed', 'parser'],
-  ['chunk size with trailing space', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3 \r\nabc\r\n0\r\n\r\n`, 'closed', 'parser'],
-  ['chunk extension with bare LF', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3;a\nb\r\nabc\r\n0\r\n\r\n`, 'closed', 'parser'],
-  ['chunk extension of 20 kB', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3;${'a'.repeat(20_000)}\r\nabc\r\n0\r\n\r\n`, 'closed', 'parser'],
-  ['chunks with bare LF', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3\nabc\n0\n\n`, 'closed', 'parser'],
+  // Chunked bodies: the error is found inside the body, after the request went to the
+  // proxy; no answer had begun, so it is a 400 (and the connection closes).
+  ['chunk size not hex', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n`, 400, 'gateway'],
+  ['chunk size negative', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n-1\r\nabc\r\n0\r\n\r\n`, 400, 'gateway'],
+  ['chunk size overflowing 64 bits', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFF\r\nabc\r\n0\r\n\r\n`, 400, 'gateway'],
+  ['chunk size with trailing space', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3 \r\nabc\r\n0\r\n\r\n`, 400, 'gateway'],
+  ['chunk extension with bare LF', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3;a\nb\r\nabc\r\n0\r\n\r\n`, 400, 'gateway'],
+  ['chunk extension of 20 kB', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3;${'a'.repeat(20_000)}\r\nabc\r\n0\r\n\r\n`, 400, 'gateway'],
+  ['chunks with bare LF', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3\nabc\n0\n\n`, 400, 'gateway'],
   // Header syntax
   ['obs-fold with space', `GET /x HTTP/1.1\r\n${H}X-A: 1\r\n  folded\r\n\r\n`, 400, 'parser'],
   ['obs-fold with tab', `GET /x HTTP/1.1\r\n${H}X-A: 1\r\n\tfolded\r\n\r\n`, 400, 'parser'],
@@ -211,8 +212,13 @@ t.test('a framing error after body bytes were streamed: the upstream never gets 
   t.teardown(() => gw.close());
 
   // "abc" is valid and already on its way upstream when the missing CRLF is found.
-  const bad = await send(gw.port, `POST /bad-crlf HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3\r\nabcX0\r\n\r\n`, true);
-  t.ok(bad.closed && bad.status === 0, 'connection cut without a response');
+  const bad = await send(gw.port, `POST /bad-crlf HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3\r\nabcX0\r\n\r\nGET /behind HTTP/1.1\r\n${H}\r\n`, true);
+  t.equal(bad.status, 400, 'answered 400 (no answer had begun)');
+  t.match(bad.text, /"code":"GW_BAD_REQUEST","message":"malformed request body: HPE_[A-Z_]+"/);
+  t.match(bad.text, /\r\nconnection: close\r\n/i);
+  t.ok(bad.closed, 'then the connection is closed');
+  t.equal(bad.statuses.length, 1, 'nothing after the bad body is read as a request');
+  t.notOk(up.seen.some((s) => s.url === '/behind'));
   // Missing final chunk: the client stops sending and goes away.
   const partial = connect(gw.port, '127.0.0.1');
   partial.write(`POST /no-final HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n`);
@@ -231,6 +237,22 @@ t.test('a framing error after body bytes were streamed: the upstream never gets 
     }, 10);
   });
   t.same(completed, [], 'no request completed upstream');
+});
+
+t.test('a framing error found while the request waits for its rate-limit verdict: 400 when it would be forwarded', async (t) => {
+  const up = await startUpstream();
+  t.teardown(() => up.close());
+  const gw = await startInProcess(
+    snapshot([service('a', [up.url])], [route('any', ['/*'], 'a', { rateLimits: [{ requests: 100, per: 's', key: 'ip' }] })]),
+    { rateLimitDelayMs: 100 },
+  );
+  t.teardown(() => gw.close());
+  const bad = await send(gw.port, `POST /waiting HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n`, true);
+  t.equal(bad.status, 400);
+  t.match(bad.text, /"code":"GW_BAD_REQUEST"/);
+  t.ok(bad.closed);
+  t.same(up.seen, [], 'never forwarded');
+  t.match(gw.logs.find((l) => l.path === '/waiting'), { status: 400, error: 'GW_BAD_REQUEST', route: 'any' });
 });
 
 type Accepted = readonly [name: string, bytes: string, url: string, bodyBytes: number];
