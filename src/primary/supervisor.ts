@@ -67,8 +67,12 @@ export class Supervisor {
   #pendingDrain = new WeakMap<Worker, number>();
   #shuttingDown = false;
   #reloading: Promise<unknown> = Promise.resolve();
-  /** The worker a reload is trying out in a slot whose old worker still serves (its death abandons the reload). */
-  #trial: Worker | null = null;
+  /**
+   * The worker a reload is trying out, and the one it would replace (null: a slot the
+   * reload adds). While the old one serves (or there is none), the newcomer's death
+   * abandons the reload instead of being a crash to respawn.
+   */
+  #trial: { readonly worker: Worker; readonly old: Worker | null } | null = null;
   /** Workers restarted after an unexpected death. */
   respawns = 0;
 
@@ -140,7 +144,7 @@ export class Supervisor {
       const old = slot.worker;
       const oldReady = slot.ready;
       const trial = this.#startSlot(slot);
-      if (old !== null && !old.isDead()) this.#trial = slot.worker;
+      if ((old !== null && !old.isDead()) || slot.id >= previousSlots) this.#trial = { worker: slot.worker!, old };
       const ok = await trial;
       this.#trial = null;
       if (!ok) {
@@ -148,7 +152,9 @@ export class Supervisor {
           { slot: slot.id, configVersion: snapshot.version, replaced },
           replaced === 0
             ? 'reload aborted: the first new worker did not become ready; old workers keep serving'
-            : 'reload incomplete: a new worker did not become ready; its slot keeps the old worker',
+            : old === null
+              ? 'reload incomplete: a new worker did not become ready; the slots this reload added are dropped'
+              : 'reload incomplete: a new worker did not become ready; its slot keeps the old worker',
         );
         if (replaced === 0 && previous !== null) this.#snapshot = previous;
         if (old !== null && !old.isDead()) {
@@ -272,11 +278,19 @@ export class Supervisor {
   #onExit(worker: Worker, code: number | null, signal: string | null): void {
     if (this.#retiring.delete(worker) || this.#shuttingDown) return;
     this.#opts.onWorkerGone?.(worker);
+    const trial = this.#trial;
+    if (trial !== null && worker === trial.old) {
+      // The newcomer holds the slot now: if it becomes ready nothing is lost; if it dies
+      // too, that death is handled as a crash (below) and the slot is respawned.
+      this.#opts.logger.warn({ workerPid: worker.process.pid, code, signal }, 'worker died while its replacement was starting');
+      return;
+    }
     const slot = this.#slots.find((s) => s.worker === worker);
     if (slot === undefined) return;
-    if (worker === this.#trial) {
+    if (trial !== null && worker === trial.worker && (trial.old === null || !trial.old.isDead())) {
       // A reload's new worker died before it was ready: the reload is abandoned and the old
-      // worker keeps the slot (the reload logs that); nothing to respawn, no crash to count.
+      // worker keeps the slot, or the slot it was to fill is dropped (the reload logs that);
+      // nothing to respawn, no crash to count.
       this.#opts.logger.warn({ slot: slot.id, workerPid: worker.process.pid, code, signal }, 'new worker exited before it was ready');
       slot.worker = null;
       return;

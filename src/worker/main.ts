@@ -25,7 +25,7 @@ import { PoolSet } from './upstream/index.js';
 import { WorkerServer } from './server.js';
 
 const slot = Number(process.env.GATEWAY_SLOT ?? 0);
-const logger = createLogger({ level: process.env.LOG_LEVEL, base: { role: 'worker', slot }, sync: false });
+const logger = createLogger({ level: process.env.LOG_LEVEL || 'info', base: { role: 'worker', slot }, sync: false });
 const accessLog = process.env.GATEWAY_ACCESS_LOG !== 'off';
 const pools = new PoolSet();
 const registry = createRegistry();

@@ -156,8 +156,10 @@ export class WorkerServer {
       if (this.#bodyRefused.has(socket)) return;
       // The error is in the body of the request being answered (not in one pipelined
       // behind it) and its answer has not begun: the handler answers 400, then closes.
+      // Only llhttp's own complaints (HPE_*): a request timeout mid-upload must still cut.
       const parsing = (socket as Socket & { parser?: { incoming?: unknown } | null }).parser?.incoming;
-      if (parsing === inProgress.req && this.#handler.bodyMalformed(inProgress, err.code ?? err.message)) {
+      const framing = err.code?.startsWith('HPE_') === true;
+      if (framing && parsing === inProgress.req && !inProgress.req.complete && this.#handler.bodyMalformed(inProgress, err.code!)) {
         this.#bodyRefused.add(socket);
         return;
       }

@@ -194,3 +194,16 @@ t.test('SIGTERM while workers are still starting: they are drained as soon as th
   const code = await Promise.race([gw.exited, sleep(15_000).then(() => 'still running')]);
   t.equal(code, 0, `exited cleanly after ${Date.now() - started} ms, not after the 20 s drain deadline`);
 });
+
+t.test('an empty LOG_LEVEL (systemd Environment=LOG_LEVEL=) means the default: workers start and serve', async (t) => {
+  const up = await startUpstream();
+  t.teardown(() => up.close());
+  const gw = await startGateway((port) => testConfig(port, [{ name: 's', instances: [{ url: up.url }] }], [{ id: 'r', path: '/r', service: 's' }], { workers: 1 }), {
+    env: { LOG_LEVEL: '' },
+  });
+  t.teardown(() => gw.stop('SIGKILL'));
+  const res = await request(`${gw.url}/r`, { dispatcher: fresh, reset: true });
+  t.equal(res.statusCode, 200);
+  await res.body.dump();
+  t.notOk(gw.logs.some((l) => l.msg === 'worker died; respawning'), 'no worker crashed on it');
+});

@@ -63,6 +63,7 @@ const NO_LIMITS: readonly ScopedLimit[] = [];
 const NO_ROUTE: LogFields = { route: null, upstream: null, service: null, tries: 0, identity: null, client: null };
 /** A request pipelined behind an answer that closes the connection: never answered, never forwarded. */
 const PIPELINE_DROPPED: ExchangeOutcome = { status: 499, bytes: 0, errorCode: 'GW_PIPELINE_DROPPED' };
+const CLIENT_CLOSED: ExchangeOutcome = { status: 499, bytes: 0, errorCode: 'GW_CLIENT_CLOSED' };
 // RFC 9110 §9.2.2: repeating these has the same effect as sending them once.
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 // Route label for requests no route matched, and for the gateway's own endpoints.
@@ -157,7 +158,8 @@ export class GatewayHandler {
     this.#traceTrusted = traceTrustOf(table);
     this.#via = `1.1 ${table.snapshot.server.viaName}`;
     this.#logger = opts.logger;
-    this.#accessLog = opts.accessLog ? opts.logger.child({}, { level: 'info' }) : null;
+    // LOG_LEVEL=silent still means nothing at all.
+    this.#accessLog = opts.accessLog && opts.logger.level !== 'silent' ? opts.logger.child({}, { level: 'info' }) : null;
     this.#slot = opts.slot;
     this.#metrics = opts.metrics;
     this.#scrape = opts.scrape;
@@ -216,13 +218,21 @@ export class GatewayHandler {
    */
   bodyMalformed(res: ServerResponse, reason: string): boolean {
     const req = res.req;
-    if (res.headersSent || req === undefined) return false;
+    // Framing errors are a chunked body's; anything else is not this method's to answer.
+    if (res.headersSent || req === undefined || req.headers['transfer-encoding'] === undefined) return false;
     res.shouldKeepAlive = false;
     const err = new BadRequestError(`malformed request body: ${reason}`);
     const body = this.#chunkedBodies.get(req);
+    // Not yet wrapped: not forwarded yet (every chunked body is wrapped when it is).
     if (body !== undefined) body.destroy(err);
     else this.#malformedBodies.add(req);
     return true;
+  }
+
+  /** Why a request that waited (auth, rate limit) has no connection left to answer on. */
+  #cutOff(req: IncomingMessage): ExchangeOutcome {
+    // The gateway closed it after an answer in front of this one, or the client went away.
+    return this.#closing.has(req.socket) ? PIPELINE_DROPPED : CLIENT_CLOSED;
   }
 
   /** From now on every response asks the client to close its connection. */
@@ -336,9 +346,7 @@ export class GatewayHandler {
     };
     if (!(outcome instanceof Promise)) return next(outcome);
     outcome.then((a) => {
-      if (res.destroyed || req.socket.destroyed) {
-        return this.#done(req, requestId, started, ctx.path, fields, { status: 499, bytes: 0, errorCode: 'GW_CLIENT_CLOSED' });
-      }
+      if (res.destroyed || req.socket.destroyed) return this.#done(req, requestId, started, ctx.path, fields, this.#cutOff(req));
       if (this.#draining) this.#closeAfter(req, res);
       next(a);
     }).catch((err: unknown) => {
@@ -385,9 +393,7 @@ export class GatewayHandler {
     this.#rateLimit(checks).then(
       (verdicts) => {
         // A queued pipelined response never reports `destroyed`; its socket does.
-        if (res.destroyed || req.socket.destroyed) {
-          return this.#done(req, requestId, started, path, fields, { status: 499, bytes: 0, errorCode: 'GW_CLIENT_CLOSED' });
-        }
+        if (res.destroyed || req.socket.destroyed) return this.#done(req, requestId, started, path, fields, this.#cutOff(req));
         if (this.#draining) this.#closeAfter(req, res);
         if (verdicts === null || verdicts.length !== limits.length) {
           // Fail open: the primary (which owns the node-wide buckets) did not answer.

@@ -138,6 +138,8 @@ export function clientResponseHeaders(
   via: string,
   hook: ResponseHeaderHook | null,
   names: HeaderNames,
+  /** No body follows (HEAD, 204, 304): any coding is only what a GET would have had. */
+  bodiless = false,
 ): string[] | null {
   const hidden = hook === null ? null : hook.hidden;
   const out: string[] = [];
@@ -152,7 +154,7 @@ export function clientResponseHeaders(
       continue;
     }
     if (kind === NameKind.TransferEncoding) {
-      if (!isChunked(raw[i + 1]!)) return null;
+      if (!bodiless && !isChunked(raw[i + 1]!)) return null;
       continue;
     }
     if (hidden !== null && hidden.has(h.lower)) continue;

@@ -199,7 +199,7 @@ export class UpstreamCall {
     const retry = service.retry;
     let headersTimeout = retry.perTryTimeoutMs > 0 ? retry.perTryTimeoutMs : service.timeouts.headersMs;
     if (retry.totalTimeoutMs > 0) headersTimeout = Math.max(1, Math.min(headersTimeout, this.#started + retry.totalTimeoutMs - now));
-    t.deadlines(headersTimeout, service.timeouts.bodyMs);
+    t.deadlines(service.pipelined ? 0 : headersTimeout, service.timeouts.bodyMs);
     const accepted = endpoint.pool.dispatch(
       {
         path: endpoint.basePath + this.opts.path,
@@ -217,19 +217,21 @@ export class UpstreamCall {
 
   /** A try's response headers arrived: retry (discarding it), or start the client response. */
   headers(t: UpstreamTry, status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): 'retry' | 'stream' {
+    const headers = t.clientHeaders(rawHeaders, status);
+    if (headers === null) {
+      // A transfer coding Node cannot pass on: fail the try (502) rather than relay a body
+      // the client would misread; for the breaker, an instance that answers so is failing.
+      this.#record(t, 'gateway-failure');
+      t.abort(unrelayableCoding(rawHeaders));
+      return 'stream';
+    }
     this.#record(t, status >= 500 ? (status === 502 || status === 503 || status === 504 ? 'gateway-failure' : '5xx') : 'success');
-    if (status >= 500 && this.#retryOn(status)) {
+    if (status >= 500 && this.#retryOn(status, true)) {
       const wait = this.#retryAfter(rawHeaders);
       if (wait !== -1 && this.#admitRetry()) {
         t.retryDelay = wait;
         return 'retry';
       }
-    }
-    const headers = t.clientHeaders(rawHeaders);
-    if (headers === null) {
-      // A transfer coding Node cannot pass on: fail the try (502) rather than relay a body the client would misread.
-      t.abort(unrelayableCoding(rawHeaders));
-      return 'stream';
     }
     this.#status = status;
     this.#resume = resume;
@@ -300,7 +302,7 @@ export class UpstreamCall {
     }
     const condition = retryConditionOf(err);
     if (condition !== null) this.#record(t, 'gateway-failure');
-    if (condition !== null && this.#retryOn(condition) && this.#admitRetry()) {
+    if (condition !== null && this.#retryOn(condition, t.sent) && this.#admitRetry()) {
       this.#schedule(-2);
       return;
     }
@@ -330,10 +332,14 @@ export class UpstreamCall {
     this.opts.hooks.tryDone(this.opts.service, errorCode ?? statusClass(status), seconds);
   }
 
-  #retryOn(condition: RetryCondition): boolean {
+  /** Whether a failure meeting `condition` may be retried; `sent`: the try's request was written. */
+  #retryOn(condition: RetryCondition, sent: boolean): boolean {
     const { service, retryable, body } = this.opts;
     // A connect failure is retried for any method: the request never reached the instance.
-    if ((!retryable && condition !== 'connect-failure') || this.#tries > service.retry.attempts) return false;
+    // Decided by where the try got, not by the error code alone (EHOSTUNREACH can also
+    // come from a connection that was already carrying the request).
+    const unsent = condition === 'connect-failure' && !sent;
+    if ((!retryable && !unsent) || this.#tries > service.retry.attempts) return false;
     // A request body that started streaming upstream (or that undici destroyed) cannot be sent again.
     if (body !== null && (body !== (this.req as Readable) || this.req.readableDidRead || this.req.destroyed)) return false;
     return service.retry.on.includes(condition);

@@ -11,7 +11,8 @@ const TIMEOUT_PHASES: Record<string, 'connect' | 'headers' | 'body'> = {
   UND_ERR_BODY_TIMEOUT: 'body',
 };
 
-// The request never reached the instance (retried only when the request is retryable, like any other failure).
+// The connection could not be made: the request never reached the instance (so, when the
+// try never got a connection, it is retried for any method; see UpstreamCall#retryOn).
 const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN']);
 // The connection broke after the request may have been sent.
 const RESETS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED']);

@@ -33,6 +33,8 @@ export interface SharedEndpointState {
 export class UpstreamService {
   readonly name: string;
   readonly timeouts: ServiceTimeouts;
+  /** Its pools pipeline requests (a request can be sent well before its turn to be answered). */
+  readonly pipelined: boolean;
   readonly retry: RetryConfig;
   readonly limits: ServiceLimitsConfig;
   readonly endpoints: readonly UpstreamEndpoint[];
@@ -60,6 +62,7 @@ export class UpstreamService {
   constructor(config: ServiceConfig, poolFor: (k: PoolKey) => Pool) {
     this.name = config.name;
     this.timeouts = config.timeouts;
+    this.pipelined = config.pool.pipelining > 1;
     this.retry = config.retry;
     this.limits = config.limits;
     this.endpoints = config.instances.map((inst, i) => {

@@ -78,16 +78,23 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
     }, ms);
   }
 
-  /** The try's headers deadline and body idle timeout; the short ones (see PRECISE_BELOW_MS) are kept by this try. */
+  /**
+   * The try's headers deadline and body idle timeout; the short ones (see PRECISE_BELOW_MS)
+   * are kept by this try. The headers deadline runs from when the request was sent, as
+   * undici's does (an upload in progress is not the upstream being slow); callers pass 0
+   * on pipelined pools, where a request can be sent long before its turn to be answered.
+   */
   deadlines(headersMs: number, bodyMs: number): void {
     this.#headersMs = headersMs > 0 && headersMs < PRECISE_BELOW_MS ? headersMs : 0;
     this.#bodyMs = bodyMs > 0 && bodyMs < PRECISE_BELOW_MS ? bodyMs : 0;
   }
 
   /** Response headers for the client (hop-by-hop stripped, Via and request id set); null: not relayable. */
-  clientHeaders(rawHeaders: Buffer[]): string[] | null {
+  clientHeaders(rawHeaders: Buffer[], status: number): string[] | null {
     const o = this.#call.opts;
-    return clientResponseHeaders(rawHeaders, o.requestId, o.via, o.responseHeaders ?? null, o.headerNames);
+    // No body follows a HEAD, 204 or 304 (which may carry the coding a GET would have had).
+    const bodiless = status === 204 || status === 304 || o.method === 'HEAD';
+    return clientResponseHeaders(rawHeaders, o.requestId, o.via, o.responseHeaders ?? null, o.headerNames, bodiless);
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -95,8 +102,17 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
     this.#leaveQueue();
     if (this.#ended) abort(new Error('try already ended (queue timeout)'));
     else if (this.#abortWanted !== null || this.#call.clientGone) abort(this.#abortWanted ?? new Error('client disconnected'));
-    // undici starts its headers timeout here too: when the request is written to a connection.
-    else if (this.#headersMs > 0) this.#deadline = setTimeout(() => this.abort(new errors.HeadersTimeoutError()), this.#headersMs);
+    // undici may send a request again after a pipelined connection it shared was reset;
+    // once this try's response began, a second one must never reach the client.
+    else if (this.#status !== 0) abort(new Error('request re-sent after its response began'));
+  }
+
+  /** The request (and its body) was written: the headers deadline starts, as undici's does. */
+  onRequestSent(): void {
+    // Not once the response began: an upstream may answer before the upload ends.
+    if (this.#ended || this.#headersMs === 0 || this.#status !== 0) return;
+    this.#clearDeadline();
+    this.#deadline = setTimeout(() => this.abort(new errors.HeadersTimeoutError()), this.#headersMs);
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
@@ -138,11 +154,19 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
     else this.#end(() => this.#call.error(this, err, this.#seconds()));
   }
 
-  /** The body idle timeout passed. Not while the client is the one not reading (undici's rule too): wait on. */
+  /**
+   * The body idle timeout passed. Not while the client is the one not reading (undici's
+   * rule too): the idle time starts again when the client has drained what it was sent.
+   */
   #bodyIdle(): void {
     if (this.#ended) return;
-    if (!this.#discarding && this.#call.res.writableNeedDrain) this.#deadline?.refresh();
+    if (!this.#discarding && this.#call.res.writableNeedDrain) this.#call.res.once('drain', () => this.#deadline?.refresh());
     else this.abort(new errors.BodyTimeoutError());
+  }
+
+  /** Whether undici got as far as writing this try's request (a connection was made). */
+  get sent(): boolean {
+    return this.#abort !== null;
   }
 
   #clearDeadline(): void {

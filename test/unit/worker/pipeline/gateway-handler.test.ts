@@ -298,7 +298,11 @@ t.test('an upstream transfer coding other than chunked is a 502, never a body th
   const gz = (await import('node:zlib')).gzipSync('compressed body');
   const upstream = net.createServer((s) => {
     s.on('data', (d) => {
-      const te = String(d).startsWith('GET /gzip') ? 'gzip, chunked' : 'Chunked';
+      const head = String(d);
+      const te = head.startsWith('GET /gzip') || head.startsWith('HEAD ') || head.startsWith('GET /cond') ? 'gzip, chunked' : 'Chunked';
+      // Bodiless answers: HEAD, and a 304, may carry the coding a GET would have had.
+      if (head.startsWith('HEAD ')) return void s.write(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: ${te}\r\n\r\n`);
+      if (head.startsWith('GET /cond')) return void s.write(`HTTP/1.1 304 Not Modified\r\nETag: "v"\r\nTransfer-Encoding: ${te}\r\n\r\n`);
       s.write(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: ${te}\r\n\r\n${gz.length.toString(16)}\r\n`);
       s.write(gz);
       s.write('\r\n0\r\n\r\n');
@@ -306,12 +310,24 @@ t.test('an upstream transfer coding other than chunked is a 502, never a body th
   });
   const up = await listenOnLoopback(upstream);
   t.teardown(() => up.close());
-  const gw = await startInProcess(snapshot([service('a', [`http://127.0.0.1:${up.port}`], { retry: { attempts: 0 } })], [route('all', ['/*'], 'a')]));
+  const gw = await startInProcess(
+    snapshot(
+      [service('a', [`http://127.0.0.1:${up.port}`], { retry: { attempts: 0 }, outlierDetection: { consecutiveGatewayFailure: 1, consecutive5xx: 100 } })],
+      [route('all', ['/*'], 'a')],
+    ),
+  );
   t.teardown(() => gw.close());
+  const head = await request(`${gw.url}/gzip`, { dispatcher: agent, method: 'HEAD' });
+  await head.body.dump();
+  t.equal(head.statusCode, 200, 'a HEAD carrying the coding is relayed (no body follows)');
+  const cond = await request(`${gw.url}/cond`, { dispatcher: agent, headers: { 'if-none-match': '"v"' } });
+  await cond.body.dump();
+  t.equal(cond.statusCode, 304, 'a 304 too');
   const bad = await get(`${gw.url}/gzip`);
   t.equal(bad.status, 502);
   t.same(bad.json.error, { code: 'GW_UPSTREAM_UNAVAILABLE', message: 'invalid response from upstream', requestId: bad.headers['x-request-id'] });
-  t.match(gw.logs.find((l) => l.route === 'all'), { status: 502, detail: /transfer coding the gateway cannot relay: "gzip, chunked"/ });
+  t.match(gw.logs.find((l) => l.route === 'all' && l.status === 502), { detail: /transfer coding the gateway cannot relay: "gzip, chunked"/ });
+  t.match(await gw.registry.metrics(), /gateway_outlier_events_total\{service="a",event="eject"\} 1/, 'for the breaker it is a failing instance, not a success');
   // The same bytes framed as plain chunked are the body itself: relayed untouched.
   const ok = await request(`${gw.url}/plain`, { dispatcher: agent });
   t.equal(ok.statusCode, 200);

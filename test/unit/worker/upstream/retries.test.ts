@@ -6,6 +6,7 @@
  * ejection → half-open → recovery and panic.
  */
 import t from 'tap';
+import { Readable } from 'node:stream';
 import { request } from 'undici';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { testClient } from '../../../helpers/http.js';
@@ -173,6 +174,42 @@ t.test('short deadlines are kept to the millisecond, not to undici\'s ~1 s timer
   for await (const chunk of paused.body) n += (chunk as Buffer).length;
   t.equal(n, big.length, 'a client slower than the idle timeout still gets the whole body');
   t.match(gw.logs.find((l) => l.route === 'c'), { status: 200, bytes: big.length });
+});
+
+t.test('a short headers deadline does not count the upload, and leaves pipelined pools to undici', async (t) => {
+  const [reader] = await upstreams(t, (req, res) => {
+    let n = 0;
+    req.on('data', (c: Buffer) => (n += c.length));
+    req.on('end', () => res.end(`got ${n}`));
+  });
+  const [slow] = await upstreams(t, (req, res) => {
+    if (req.url !== '/slow') return void res.end('fast');
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('a');
+    setTimeout(() => res.end('b'), 800);
+  });
+  const upload = service('u', [reader!.url], { timeouts: { headersMs: 400 }, retry: { attempts: 0 } });
+  // One connection, two requests pipelined on it: the second is sent while the first streams.
+  const piped = service('p', [slow!.url], { timeouts: { headersMs: 400 }, pool: { connections: 1, pipelining: 2 }, retry: { attempts: 0 } });
+  const gw = await startInProcess(snapshot([upload, piped], [route('u', ['/u/*'], 'u', { methods: ['POST'] }), route('p', ['/p/*'], 'p', { stripPrefix: true })]));
+  t.teardown(() => gw.close());
+
+  // 3 chunks 300 ms apart: the upload takes longer than the 400 ms headers deadline.
+  async function* trickle() {
+    for (let i = 0; i < 3; i++) {
+      yield Buffer.alloc(1000, 0x61);
+      await sleep(300);
+    }
+  }
+  const r = await request(`${gw.url}/u/up`, { dispatcher: agent, method: 'POST', body: Readable.from(trickle()) });
+  t.same([r.statusCode, await r.body.text()], [200, 'got 3000'], 'the deadline ran from when the upload ended');
+
+  const first = request(`${gw.url}/p/slow`, { dispatcher: agent }).then(async (x) => [x.statusCode, await x.body.text()]);
+  await sleep(50);
+  const second = request(`${gw.url}/p/fast`, { dispatcher: agent }).then(async (x) => [x.statusCode, await x.body.text()]);
+  t.same(await first, [200, 'ab'], 'the response streaming on the shared connection is not cut');
+  t.same(await second, [200, 'fast'], 'and the request pipelined behind it is not timed out while it waits its turn');
+  t.same(slow!.seen.map((x) => x.url), ['/slow', '/fast'], 'each sent once');
 });
 
 t.test('Retry-After: honoured when short, passed to the client when longer than backoff.maxMs', async (t) => {
@@ -346,4 +383,14 @@ t.test('a retry of a retry keeps its call\'s one maxRetries slot, and gives it b
   t.ok(threeTries.length >= 1, 'some requests met both failing instances first (3 tries)');
   const metrics = await call(`${gw.url}/__gateway/metrics`);
   t.notMatch(metrics.text, /gateway_upstream_retries_total\{[^}]*result="limit"[^}]*\} [1-9]/, 'no retry was refused for want of a slot');
+});
+
+t.test('round robin with a failing instance of two: retries do not hand it every first try', async (t) => {
+  const [bad, good] = await upstreams(t, status(503), echo);
+  const svc = service('s', [bad!.url, good!.url], { loadBalancer: 'round-robin', retry: { on: [503], backoff: { baseMs: 1, maxMs: 2 } }, outlierDetection: { enabled: false } });
+  const gw = await startInProcess(snapshot([svc], [route('r', ['/*'], 's')]));
+  t.teardown(() => gw.close());
+  for (let i = 0; i < 10; i++) t.equal((await call(`${gw.url}/${i}`)).status, 200);
+  t.equal(bad!.seen.length, 5, 'the failing instance got half of the first tries');
+  t.equal(good!.seen.length, 10, 'the other one every answer');
 });
