@@ -20,6 +20,7 @@ export const retrySchema = {
       default: ['connect-failure'],
       items: {
         anyOf: [{ enum: ['connect-failure', 'reset', 'timeout'] }, { type: 'integer', minimum: 500, maximum: 599 }],
+        description: '"connect-failure", "reset", "timeout" or a status code 500..599',
       },
     },
     perTryTimeoutMs: ms(0, 0),
@@ -104,6 +105,7 @@ export const healthCheckSchema = {
           { type: 'integer', minimum: 100, maximum: 599 },
           { type: 'string', pattern: '^[1-5][0-9]{2}-[1-5][0-9]{2}$', description: 'a status range such as "200-399"' },
         ],
+        description: 'a status code 100..599 or a status range such as "200-399"',
       },
     },
   },

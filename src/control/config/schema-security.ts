@@ -94,7 +94,7 @@ export const routeSecurityProperties = {
     properties: {
       origins: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } },
       methods: { type: 'array', minItems: 1, uniqueItems: true, items: method, default: ['GET', 'HEAD', 'POST'] },
-      headers: { type: 'array', uniqueItems: true, items: { anyOf: [{ const: '*' }, headerName] }, default: [] },
+      headers: { type: 'array', uniqueItems: true, items: { anyOf: [{ const: '*' }, headerName], description: 'a header name or "*"' }, default: [] },
       exposeHeaders: { type: 'array', uniqueItems: true, items: headerName, default: [] },
       credentials: { type: 'boolean', default: false },
       maxAgeSeconds: { type: 'integer', minimum: 0, maximum: 86_400, default: 600 },

@@ -214,14 +214,34 @@ export function validateSchema(data: unknown): ErrorObject[] {
  * complaints at the same path: "must be an integer" says all there is to say about it.
  */
 export function schemaProblems(errors: readonly ErrorObject[], data: unknown): SchemaProblem[] {
-  const typed = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
-  const out = new Map<string, SchemaProblem>();
+  // A value that fits no branch of an `anyOf` gets one problem saying what would fit, not
+  // one per branch plus "must match a schema in anyOf".
+  const anyOfs = errors.filter((e) => e.keyword === 'anyOf');
+  const branches = new Map<ErrorObject, ErrorObject[]>(anyOfs.map((a) => [a, []]));
+  const rest: ErrorObject[] = [];
   for (const e of errors) {
-    if (e.keyword !== 'type' && typed.has(e.instancePath)) continue;
-    const problem = describe(e, pointerToPath(e.instancePath, data));
+    const owner = anyOfs.find((a) => a !== e && e.instancePath === a.instancePath && e.schemaPath.startsWith(`${a.schemaPath}/`));
+    if (owner === undefined) rest.push(e);
+    else branches.get(owner)!.push(e);
+  }
+  const typed = new Set(rest.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
+  const out = new Map<string, SchemaProblem>();
+  for (const e of rest) {
+    if (e.keyword !== 'type' && e.keyword !== 'anyOf' && typed.has(e.instancePath)) continue;
+    const path = pointerToPath(e.instancePath, data);
+    const problem = e.keyword === 'anyOf' ? describeAnyOf(e, branches.get(e)!, path) : describe(e, path);
     out.set(`${problem.path.join('\u0000')}\u0001${problem.message}`, problem);
   }
   return [...out.values()];
+}
+
+/** What an `anyOf` accepts: its own description, or what each branch asked for. */
+function describeAnyOf(e: ErrorObject, branches: readonly ErrorObject[], path: KeyPath): SchemaProblem {
+  const got = `, got ${show(e.data)}`;
+  const own = e.parentSchema?.description as string | undefined;
+  if (own !== undefined) return { path, message: `must be ${own}${got}` };
+  const asked = [...new Set(branches.map((b) => describe(b, path).message.replace(/, got [^]*$/, '').replace(/^must be /, '')))];
+  return { path, message: `must be ${asked.join(', or ')}${got}` };
 }
 
 function describe(e: ErrorObject, path: KeyPath): SchemaProblem {

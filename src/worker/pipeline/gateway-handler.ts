@@ -176,7 +176,14 @@ export class GatewayHandler {
       outlier: (service, endpoint, event) => {
         m.outlierEvents.inc([service.name, event]);
         opts.logger.warn(
-          { service: service.name, upstream: endpoint.authority, event, ejections: endpoint.outlier.ejections, ejectedUntil: endpoint.outlier.ejectedUntil || null },
+          // This worker's own view, relative like the primary's node-wide line (which may count differently).
+          {
+            service: service.name,
+            upstream: endpoint.authority,
+            event,
+            localEjections: endpoint.outlier.ejections,
+            ejectedForMs: endpoint.outlier.ejectedUntil === 0 ? null : Math.max(0, endpoint.outlier.ejectedUntil - Date.now()),
+          },
           event === 'eject' ? 'outlier detection ejected an upstream instance' : 'upstream instance recovered (half-open probe succeeded)',
         );
         report?.(service.name, endpoint.url, event);

@@ -55,6 +55,15 @@ t.test('schema problems: every one, with path and line', async (t) => {
     t.ok(paths.some((p) => p === want), `${want} reported (got ${paths.join(', ')})`);
   }
   t.ok(problems.every((p) => typeof p.line === 'number'), 'with line numbers');
+  // A value that fits no form of a list item: one problem saying what fits, not one per form.
+  const on = problems.filter((p) => p.path.startsWith('services[0].retry.on'));
+  t.same(on.map((p) => [p.path, p.message]), [
+    ['services[0].retry.on[0]', 'must be "connect-failure", "reset", "timeout" or a status code 500..599, got "sometimes"'],
+    ['services[0].retry.on[1]', 'must be "connect-failure", "reset", "timeout" or a status code 500..599, got 404'],
+  ]);
+  t.same(problems.filter((p) => p.path === 'services[0].healthCheck.expectedStatuses[0]').map((p) => p.message), [
+    'must be a status code 100..599 or a status range such as "200-399", got "2xx"',
+  ]);
 });
 
 t.test('semantic problems: ordered ranges and a probe timeout shorter than its interval', async (t) => {

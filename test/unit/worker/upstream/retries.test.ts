@@ -275,7 +275,9 @@ t.test('ejection, half-open probe and recovery', async (t) => {
   t.equal(flaky!.seen.length, 3, 'three 500s in a row eject the instance');
   for (let i = 0; i < 10; i++) t.equal((await call(`${gw.url}/e${i}`)).status, 200);
   t.equal(flaky!.seen.length, 3, 'ejected: no traffic');
-  t.match(gw.logs.find((l) => l.msg === 'outlier detection ejected an upstream instance'), { event: 'eject', ejections: 1 });
+  const ejected = gw.logs.find((l) => l.msg === 'outlier detection ejected an upstream instance');
+  t.match(ejected, { event: 'eject', localEjections: 1 }, "the worker's own count, named as such");
+  t.ok(typeof ejected?.ejectedForMs === 'number' && ejected.ejectedForMs > 0 && ejected.ejectedForMs <= 400, 'and for how long, relative like the primary\'s line');
   await sleep(450);
   // Half-open: of 6 concurrent requests exactly one is the probe, which still fails → re-ejected for 2 × base.
   await Promise.all(Array.from({ length: 6 }, (_, i) => call(`${gw.url}/p${i}`)));
