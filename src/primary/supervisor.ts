@@ -176,7 +176,8 @@ export class Supervisor {
         this.#broadcastStatus();
         return false;
       }
-      if (old !== null) this.#retire(old);
+      // The old worker may have died while the newcomer started: nothing left to retire.
+      if (old !== null && !old.isDead()) this.#retire(old);
       replaced++;
     }
     for (const slot of this.#slots.slice(wanted)) {

@@ -8,7 +8,7 @@
  * moment earlier gets a reset it cannot tell from a failure. Instead every later response
  * carries `Connection: close` and idle sockets expire through the keep-alive timeout.
  */
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import net, { type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_METHODS, type ServerConfig } from '../ipc/index.js';
@@ -79,16 +79,18 @@ export class WorkerServer {
       const requestId = randomUUID();
       const err = new ExpectationFailedError();
       const bytes = sendError(res, err, requestId, null, this.#handler.table.errorHeadersFor(req, (r) => requestIsHttps(r, trusted)));
-      this.#handler.parserRefused(req.socket, requestId, err.status, err.code, `Expect: ${String(req.headers.expect)}`, bytes);
+      this.#handler.parserRefused(req.socket, requestId, err.status, err.code, `Expect: ${String(req.headers.expect)}`, bytes, req);
     });
     // CONNECT never reaches the request handler: Node emits it here, and without a
     // listener just drops the socket. Tunnels are not proxied: 405, then close.
     const allow = (config.methods ?? DEFAULT_METHODS).join(', ');
-    this.#server.on('connect', (_req: unknown, socket: Socket) => {
-      if (!socket.writable) return void socket.destroy();
+    this.#server.on('connect', (req: IncomingMessage, socket: Socket) => {
+      // Behind an answer still being written (pipelining), raw bytes would land inside it.
+      const inProgress = (socket as Socket & { _httpMessage?: unknown })._httpMessage;
+      if (!socket.writable || (inProgress !== null && inProgress !== undefined)) return void socket.destroy();
       const requestId = randomUUID();
       const bytes = writeRawError(socket, requestId, 405, 'Method Not Allowed', 'GW_METHOD_NOT_ALLOWED', 'CONNECT is not supported', `allow: ${allow}\r\n${this.#rawHeaders()}`);
-      this.#handler.parserRefused(socket, requestId, 405, 'GW_METHOD_NOT_ALLOWED', 'CONNECT', bytes);
+      this.#handler.parserRefused(socket, requestId, 405, 'GW_METHOD_NOT_ALLOWED', 'CONNECT', bytes, req);
     });
   }
 
@@ -151,18 +153,26 @@ export class WorkerServer {
       socket.destroy();
       return;
     }
+    // The request whose body llhttp is reading, if the error is inside a body.
+    const parsing = (socket as Socket & { parser?: { incoming?: IncomingMessage | null } | null }).parser?.incoming;
+    const framing = err.code?.startsWith('HPE_') === true;
     if (inProgress !== null && inProgress !== undefined) {
-      // llhttp stays failed and reports again on every later read: the first report decided.
-      if (this.#bodyRefused.has(socket)) return;
+      // llhttp stays failed and reports again on every later read: the first report decided
+      // (a deadline passing meanwhile still cuts).
+      if (framing && this.#bodyRefused.has(socket)) return;
       // The error is in the body of the request being answered (not in one pipelined
       // behind it) and its answer has not begun: the handler answers 400, then closes.
       // Only llhttp's own complaints (HPE_*): a request timeout mid-upload must still cut.
-      const parsing = (socket as Socket & { parser?: { incoming?: unknown } | null }).parser?.incoming;
-      const framing = err.code?.startsWith('HPE_') === true;
       if (framing && parsing === inProgress.req && !inProgress.req.complete && this.#handler.bodyMalformed(inProgress, err.code!)) {
         this.#bodyRefused.add(socket);
         return;
       }
+      socket.destroy();
+      return;
+    }
+    // Inside the body of a request that was already answered (an upstream that answered
+    // before the upload ended): one answer per request, so the connection is just cut.
+    if (parsing !== null && parsing !== undefined && !parsing.complete) {
       socket.destroy();
       return;
     }

@@ -9,8 +9,9 @@ import { PayloadTooLargeError } from '../../common/index.js';
 
 /**
  * A pass-through that errors once more than `limit` bytes went through (0: no limit). It
- * is also where a malformed chunked body is reported (`fail`): the stream the proxy reads
- * errors with the gateway's own error, so the client gets an answer, as for the 413.
+ * is also where a malformed chunked body is reported (GatewayHandler.bodyMalformed
+ * destroys it with a 400): the stream the proxy reads errors with the gateway's own error,
+ * so the client gets an answer, as for the 413.
  */
 export class BodyLimit extends Transform {
   readonly #limit: number;

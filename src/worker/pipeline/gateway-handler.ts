@@ -127,8 +127,8 @@ export class GatewayHandler {
   readonly #closing = new WeakSet<Socket>();
   /** The stream the proxy reads of each chunked request body in flight. */
   readonly #chunkedBodies = new WeakMap<IncomingMessage, BodyLimit>();
-  /** Requests whose body turned out malformed before they were forwarded. */
-  readonly #malformedBodies = new WeakSet<IncomingMessage>();
+  /** Requests whose body turned out malformed before they were forwarded, with llhttp's reason. */
+  readonly #malformedBodies = new WeakMap<IncomingMessage, string>();
   readonly status: NodeStatus;
   readonly #isDraining = () => this.#draining;
   readonly #isHttps = (req: IncomingMessage) => requestIsHttps(req, this.#trusted);
@@ -232,7 +232,7 @@ export class GatewayHandler {
     const body = this.#chunkedBodies.get(req);
     // Not yet wrapped: not forwarded yet (every chunked body is wrapped when it is).
     if (body !== undefined) body.destroy(err);
-    else this.#malformedBodies.add(req);
+    else this.#malformedBodies.set(req, reason);
     return true;
   }
 
@@ -452,9 +452,10 @@ export class GatewayHandler {
     const method = req.method!;
     const secure = policy.headers.usesHttps && this.#isHttps(req);
     const origin = req.headers.origin;
-    if (this.#malformedBodies.has(req)) {
+    const malformed = this.#malformedBodies.get(req);
+    if (malformed !== undefined) {
       this.#closeAfter(req, res);
-      return this.#fail(req, res, requestId, started, new BadRequestError('malformed request body'), fields, policy.headers.record(origin, secure, extra), path);
+      return this.#fail(req, res, requestId, started, new BadRequestError(`malformed request body: ${malformed}`), fields, policy.headers.record(origin, secure, extra), path);
     }
     let body: NodeJS.ReadableStream | null = null;
     const length = req.headers['content-length'];
@@ -493,7 +494,7 @@ export class GatewayHandler {
       upstreamHost: route.preserveHost ? (req.headers.host ?? null) : null,
     });
     const via = this.#via;
-    new UpstreamCall(req, res, {
+    const call = new UpstreamCall(req, res, {
       service,
       retryable: route.retryable || IDEMPOTENT.has(method),
       method,
@@ -517,7 +518,12 @@ export class GatewayHandler {
       hooks: this.#callHooks,
       headerNames: this.#headerNames,
       trace: this.#tracer === null ? null : (requestTraceOf(req) ?? null),
-    }).start();
+    });
+    // undici listens to the body only once a connection takes the request: while the try
+    // waits in the pool's queue, a body error (413, a malformed chunk, a client gone) would
+    // be thrown. It fails the call instead (a 413 or 400 at once, even while queued).
+    if (body !== null && body !== req) (body as BodyLimit).on('error', (err: Error) => call.bodyFailed(err));
+    call.start();
   }
 
   /** `/health` (liveness), `/ready` (readiness) under the reserved prefix. */
@@ -641,17 +647,18 @@ export class GatewayHandler {
    * 431 headers too large, 408 headers not received in time), answered by the server:
    * counted and logged like every other request, with what little is known.
    */
-  parserRefused(socket: Socket, requestId: string, status: number, errorCode: string, detail: string, bytes: number): void {
-    this.#metrics.requests.inc([UNMATCHED, methodLabel(undefined), statusClass(status)]);
+  parserRefused(socket: Socket, requestId: string, status: number, errorCode: string, detail: string, bytes: number, req: IncomingMessage | null = null): void {
+    this.#metrics.requests.inc([UNMATCHED, methodLabel(req?.method), statusClass(status)]);
     const access = this.#accessLog;
     if (access === null) return;
     access.info(
       {
         requestId,
-        method: null,
-        path: null,
-        host: null,
-        client: unmapIPv4(socket.remoteAddress ?? ''),
+        // Known when Node parsed the head (417, CONNECT); not for what llhttp refused.
+        method: req?.method ?? null,
+        path: req?.url ?? null,
+        host: req?.headers.host ?? null,
+        client: req !== null ? clientAddress(req, this.#trusted) : unmapIPv4(socket.remoteAddress ?? ''),
         route: null,
         upstream: null,
         tries: 0,

@@ -139,6 +139,11 @@ export class UpstreamCall {
     if (this.#queued) socket.once('close', this.#onClose);
   }
 
+  /** The request body stream failed (413, malformed, client gone): fail the try in flight, queued or not. */
+  bodyFailed(err: Error): void {
+    this.#current?.abort(err);
+  }
+
   /** Whether the client went away. */
   get clientGone(): boolean {
     return this.#clientGone;

@@ -152,6 +152,9 @@ routes:
   const snap = snapshotOf(await loadYaml(t, yaml));
   t.same(snap.services.map((s) => [s.name, s.loadBalancer, s.retry.attempts]), [['a', 'p2c', 2], ['b', 'random', 2]], 'merged, and a key of its own wins');
   t.notOk('x-service-defaults' in (snap as object), 'the anchor holder is not part of the snapshot');
+  // Big configs use one anchor many times: 150 services merging the same defaults load.
+  const many = `x-d: &d { loadBalancer: p2c }\nservices:\n${Array.from({ length: 150 }, (_, i) => `  - { <<: *d, name: s${i}, instances: [{ url: "http://127.0.0.1:${9000 + i}" }] }`).join('\n')}\nroutes: []\n`;
+  t.equal(snapshotOf(await loadYaml(t, many)).services.length, 150);
   const typo = brief(problemsOf(await loadYaml(t, yaml.replace('x-service-defaults', 'service-defaults'))));
   t.match(typo, [{ path: 'service-defaults', message: /unknown key "service-defaults"/ }]);
 });

@@ -249,10 +249,75 @@ t.test('a framing error found while the request waits for its rate-limit verdict
   t.teardown(() => gw.close());
   const bad = await send(gw.port, `POST /waiting HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n`, true);
   t.equal(bad.status, 400);
-  t.match(bad.text, /"code":"GW_BAD_REQUEST"/);
+  t.match(bad.text, /"code":"GW_BAD_REQUEST","message":"malformed request body: HPE_[A-Z_]+"/);
   t.ok(bad.closed);
   t.same(up.seen, [], 'never forwarded');
   t.match(gw.logs.find((l) => l.path === '/waiting'), { status: 400, error: 'GW_BAD_REQUEST', route: 'any' });
+});
+
+t.test('while every pooled connection is busy, a queued chunked request\'s body errors are answered, never thrown', async (t) => {
+  // A healthy upstream; the gateway's one pooled connection is held by a slow upload.
+  const up = await startUpstream((req, res) => {
+    req.resume();
+    req.on('end', () => res.end('ok'));
+  });
+  t.teardown(() => up.close());
+  const gw = await startInProcess(
+    snapshot([service('a', [up.url], { pool: { connections: 1 }, timeouts: { connectMs: 3_000 } })], [route('any', ['/*'], 'a', { limits: { maxBodyBytes: 10 } })]),
+  );
+  t.teardown(() => gw.close());
+  const uncaught: unknown[] = [];
+  const onUncaught = (err: unknown) => uncaught.push(err);
+  process.on('uncaughtException', onUncaught);
+  t.teardown(() => process.off('uncaughtException', onUncaught));
+  const holder = connect(gw.port, '127.0.0.1');
+  holder.on('error', () => {});
+  holder.write(`POST /hold HTTP/1.1\r\n${H}Content-Length: 5\r\n\r\nx`);
+  t.teardown(() => holder.destroy());
+  await new Promise<void>((resolve) => {
+    const check = setInterval(() => up.seen.length > 0 && (clearInterval(check), resolve()), 10);
+  });
+  const bad = await send(gw.port, `POST /bad HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nzz\r\n`, true);
+  t.equal(bad.status, 400, 'a malformed chunk while queued: 400 at once');
+  t.match(bad.text, /malformed request body: HPE_/);
+  const big = await send(gw.port, `POST /big HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n14\r\n${'b'.repeat(20)}\r\n`, true);
+  t.equal(big.status, 413, 'over maxBodyBytes while queued: 413 at once');
+  t.same(uncaught, [], 'nothing was thrown out of the body stream');
+  t.same(up.seen.map((r) => r.url), ['/hold'], 'neither reached the upstream');
+});
+
+t.test('one answer per request: a bad chunk after the upstream already answered cuts, it does not answer again', async (t) => {
+  const up = await startUpstream((_req, res) => res.end('early')); // answers without reading the body
+  t.teardown(() => up.close());
+  const gw = await startInProcess(snapshot([service('a', [up.url])], [route('any', ['/*'], 'a')]));
+  t.teardown(() => gw.close());
+  const s = connect(gw.port, '127.0.0.1');
+  let out = '';
+  s.setEncoding('latin1').on('data', (c: string) => (out += c));
+  s.on('error', () => {});
+  const closed = new Promise<void>((resolve) => s.on('close', () => resolve()));
+  s.write(`POST /early HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n`);
+  await new Promise<void>((resolve) => {
+    const check = setInterval(() => out.includes('early') && (clearInterval(check), resolve()), 10);
+  });
+  s.write('zz\r\n'); // the upload goes on after its answer, and breaks
+  await closed;
+  t.equal(out.match(/HTTP\/1\.1 /g)?.length, 1, 'only the upstream\'s answer');
+  t.equal(gw.logs.filter((l) => l.msg === 'request').length, 1, 'and one request in the log');
+});
+
+t.test('CONNECT pipelined behind an answer still being written cuts the connection, never writes into it', async (t) => {
+  const up = await startUpstream((_req, res) => {
+    res.writeHead(200, { 'content-length': '6' });
+    res.write('abc');
+    setTimeout(() => res.end('def'), 200);
+  });
+  t.teardown(() => up.close());
+  const gw = await startInProcess(snapshot([service('a', [up.url])], [route('any', ['/*'], 'a')]));
+  t.teardown(() => gw.close());
+  const answer = await send(gw.port, `GET /slow HTTP/1.1\r\n${H}\r\nCONNECT a:443 HTTP/1.1\r\n${H}\r\n`, true);
+  t.notMatch(answer.text, /405|GW_METHOD_NOT_ALLOWED/, 'no raw 405 inside the streaming answer');
+  t.ok(answer.closed);
 });
 
 type Accepted = readonly [name: string, bytes: string, url: string, bodyBytes: number];
