@@ -452,14 +452,15 @@ export class GatewayHandler {
     const method = req.method!;
     const secure = policy.headers.usesHttps && this.#isHttps(req);
     const origin = req.headers.origin;
-    const malformed = this.#malformedBodies.get(req);
+    let body: NodeJS.ReadableStream | null = null;
+    const length = req.headers['content-length'];
+    const chunked = req.headers['transfer-encoding'] !== undefined;
+    // Only chunked bodies have framing to get wrong (see bodyMalformed).
+    const malformed = chunked ? this.#malformedBodies.get(req) : undefined;
     if (malformed !== undefined) {
       this.#closeAfter(req, res);
       return this.#fail(req, res, requestId, started, new BadRequestError(`malformed request body: ${malformed}`), fields, policy.headers.record(origin, secure, extra), path);
     }
-    let body: NodeJS.ReadableStream | null = null;
-    const length = req.headers['content-length'];
-    const chunked = req.headers['transfer-encoding'] !== undefined;
     const maxBody = policy.maxBodyBytes;
     if (length !== undefined && maxBody > 0 && Number(length) > maxBody) {
       this.#closeAfter(req, res); // do not read a body we refused
