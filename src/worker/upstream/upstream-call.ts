@@ -346,7 +346,11 @@ export class UpstreamCall {
     const unsent = condition === 'connect-failure' && !sent;
     if ((!retryable && !unsent) || this.#tries > service.retry.attempts) return false;
     // A request body that started streaming upstream (or that undici destroyed) cannot be sent again.
-    if (body !== null && (body !== (this.req as Readable) || this.req.readableDidRead || this.req.destroyed)) return false;
+    // The body is the request itself or the size-limit stream it is piped through (chunked):
+    // either way, unread by undici and not destroyed means it can still be sent whole (a
+    // fully piped request ends and is destroyed while the stream still holds its bytes; a
+    // client that left destroys the stream too).
+    if (body !== null && (body.readableDidRead || body.destroyed)) return false;
     return service.retry.on.includes(condition);
   }
 

@@ -55,6 +55,9 @@ t.test('a connect failure is retried for a POST too: nothing reached the instanc
     t.same([r.status, r.text], [200, `got payload ${i}`], `POST ${i}: served, body intact`);
   }
   t.equal(ok!.seen.length, 4, 'each POST reached the live instance exactly once');
+  // A chunked body (it passes through the size-limit stream) is retried whole as well.
+  const chunked = await call(`${gw.url}/c`, { method: 'POST', body: Readable.from([Buffer.from('part one, '), Buffer.from('part two')]) });
+  t.same([chunked.status, chunked.text], [200, 'got part one, part two'], 'a chunked POST: served, body whole');
   t.ok(gw.logs.some((l) => l.route === 'r' && l.tries === 2), 'the ones that met the dead instance first were retried');
 });
 
