@@ -76,9 +76,11 @@ export async function loadConfig(file: string, opts: LoadOptions): Promise<LoadR
 
   let data: unknown;
   try {
-    // yaml weighs each alias by the aliases inside what it names, so this still stops a
-    // "billion laughs" document, while 10 000 plain `<<: *defaults` uses load.
-    data = doc.toJS({ maxAliasCount: 10_000 });
+    // yaml weighs each alias by the aliases inside what it names, so this stops a
+    // "billion laughs" document, while 1 000 plain `<<: *defaults` uses load (nested
+    // aliases cost the parser CPU well before memory: a higher limit would let a crafted
+    // file hold the control thread for minutes).
+    data = doc.toJS({ maxAliasCount: 1_000 });
   } catch (err) {
     // Only alias expansion can fail here (a "billion laughs" document).
     add([], (err as Error).message);

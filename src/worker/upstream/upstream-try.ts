@@ -51,14 +51,15 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
     endpoint.active++;
   }
 
-  /** Abort this try (now, or as soon as it has a connection). */
+  /** Abort this try: through undici once it has a connection, else end it now. */
   abort(err: Error): void {
     if (this.#ended) return;
     if (this.#abort !== null) this.#abort(err);
     else {
+      // Queued, or its connection still being opened: nothing calls us until then, so the
+      // client gets its answer now; when the connection comes, onConnect drops the request.
       this.#abortWanted = err;
-      // Still queued: nothing will call us until a connection frees up; end it now.
-      if (this.#pending) this.#end(() => this.#call.error(this, err, this.#seconds()));
+      this.#end(() => this.#call.error(this, err, this.#seconds()));
     }
   }
 

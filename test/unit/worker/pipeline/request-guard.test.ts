@@ -8,7 +8,7 @@
  * `by` records which layer refuses: llhttp ("parser") or the gateway ("gateway").
  */
 import t from 'tap';
-import { connect } from 'node:net';
+import net, { connect, type AddressInfo, type Socket } from 'node:net';
 import { request } from 'undici';
 import { startInProcess } from '../../../helpers/in-process-gateway.js';
 import { route, service, snapshot } from '../../../helpers/snapshot.js';
@@ -284,6 +284,27 @@ t.test('while every pooled connection is busy, a queued chunked request\'s body 
   t.equal(big.status, 413, 'over maxBodyBytes while queued: 413 at once');
   t.same(uncaught, [], 'nothing was thrown out of the body stream');
   t.same(up.seen.map((r) => r.url), ['/hold'], 'neither reached the upstream');
+});
+
+t.test('a body error while the upstream connection is still being opened is answered at once, not at connectMs', async (t) => {
+  // An https instance that accepts TCP and never answers the TLS handshake: the try stays "connecting".
+  const sockets: Socket[] = [];
+  const mute = net.createServer((sock) => void sockets.push(sock.on('error', () => {})));
+  await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', () => resolve()));
+  t.teardown(() => {
+    for (const sock of sockets) sock.destroy();
+    mute.close();
+  });
+  const port = (mute.address() as AddressInfo).port;
+  const gw = await startInProcess(
+    snapshot([service('a', [`https://127.0.0.1:${port}`], { timeouts: { connectMs: 8_000 }, retry: { attempts: 0 } })], [route('any', ['/*'], 'a', { limits: { maxBodyBytes: 10 } })]),
+  );
+  t.teardown(() => gw.close());
+  const big = await send(gw.port, `POST /big HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n14\r\n${'b'.repeat(20)}\r\n`, true);
+  t.equal(big.status, 413, 'the 413, not a 504 after connectMs');
+  const bad = await send(gw.port, `POST /bad HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nzz\r\n`, true);
+  t.equal(bad.status, 400);
+  t.ok(sockets.length >= 1, 'the tries were connecting when their bodies failed');
 });
 
 t.test('one answer per request: a bad chunk after the upstream already answered cuts, it does not answer again', async (t) => {
