@@ -8,7 +8,7 @@
  * moment earlier gets a reset it cannot tell from a failure. Instead every later response
  * carries `Connection: close` and idle sockets expire through the keep-alive timeout.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import net, { type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_METHODS, type ServerConfig } from '../ipc/index.js';
@@ -17,6 +17,7 @@ import { ExpectationFailedError } from '../common/index.js';
 import { sendError, TrustedProxies, type GatewayHandler } from './pipeline/index.js';
 import { ConnectionLimiter } from './connection-limiter.js';
 import { requestIsHttps } from './policies/index.js';
+import { responseInProgress } from './upstream/index.js';
 
 // Errors the HTTP parser reports before a request object exists, by status.
 const CLIENT_ERRORS: Record<string, [number, string, string]> = {
@@ -86,8 +87,7 @@ export class WorkerServer {
     const allow = (config.methods ?? DEFAULT_METHODS).join(', ');
     this.#server.on('connect', (req: IncomingMessage, socket: Socket) => {
       // Behind an answer still being written (pipelining), raw bytes would land inside it.
-      const inProgress = (socket as Socket & { _httpMessage?: unknown })._httpMessage;
-      if (!socket.writable || (inProgress !== null && inProgress !== undefined)) return void socket.destroy();
+      if (!socket.writable || responseInProgress(socket) !== null) return void socket.destroy();
       const requestId = randomUUID();
       const bytes = writeRawError(socket, requestId, 405, 'Method Not Allowed', 'GW_METHOD_NOT_ALLOWED', 'CONNECT is not supported', `allow: ${allow}\r\n${this.#rawHeaders()}`);
       this.#handler.parserRefused(socket, requestId, 405, 'GW_METHOD_NOT_ALLOWED', 'CONNECT', bytes, req);
@@ -148,7 +148,7 @@ export class WorkerServer {
     this.#logger.debug({ err: err.message, parserCode: err.code, remote: socket.remoteAddress }, 'client error');
     // A response may be in progress on this socket (pipelining, a slow upload past its
     // deadline): raw bytes written now would corrupt it, so the connection is just cut.
-    const inProgress = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    const inProgress = responseInProgress(socket);
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
@@ -156,7 +156,7 @@ export class WorkerServer {
     // The request whose body llhttp is reading, if the error is inside a body.
     const parsing = (socket as Socket & { parser?: { incoming?: IncomingMessage | null } | null }).parser?.incoming;
     const framing = err.code?.startsWith('HPE_') === true;
-    if (inProgress !== null && inProgress !== undefined) {
+    if (inProgress !== null) {
       // llhttp stays failed and reports again on every later read: the first report decided
       // (a deadline passing meanwhile still cuts).
       if (framing && this.#bodyRefused.has(socket)) return;

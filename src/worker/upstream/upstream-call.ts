@@ -227,7 +227,7 @@ export class UpstreamCall {
       // A transfer coding Node cannot pass on: fail the try (502) rather than relay a body
       // the client would misread; for the breaker, an instance that answers so is failing.
       this.#record(t, 'gateway-failure');
-      t.abort(unrelayableCoding(rawHeaders));
+      t.abort(unrelayableCoding(rawHeaders, this.opts.headerNames));
       return 'stream';
     }
     this.#record(t, status >= 500 ? (status === 502 || status === 503 || status === 504 ? 'gateway-failure' : '5xx') : 'success');
@@ -451,9 +451,14 @@ export class UpstreamCall {
 }
 
 /**
- * Whether `res` waits behind another response on its socket (HTTP pipelining): Node
- * assigns a socket to one response at a time, the others queue.
+ * The response Node is writing on `socket` now, or null: Node assigns a socket to one
+ * response at a time (HTTP pipelining queues the others).
  */
+export function responseInProgress(socket: Socket | null): ServerResponse | null {
+  return (socket as { _httpMessage?: ServerResponse | null } | null)?._httpMessage ?? null;
+}
+
+/** Whether `res` waits behind another response on its socket (HTTP pipelining). */
 export function queuedBehindAnother(socket: Socket | null, res: ServerResponse): boolean {
-  return (socket as { _httpMessage?: unknown } | null)?._httpMessage !== res;
+  return responseInProgress(socket) !== res;
 }

@@ -4,6 +4,7 @@
  */
 import { GatewayError, UpstreamConnectError, UpstreamTimeoutError } from '../../common/index.js';
 import type { RetryCondition } from '../../ipc/index.js';
+import { NameKind, type HeaderNames } from './header-names.js';
 
 const TIMEOUT_PHASES: Record<string, 'connect' | 'headers' | 'body'> = {
   UND_ERR_CONNECT_TIMEOUT: 'connect',
@@ -61,10 +62,10 @@ export function retryConditionOf(err: Error): Exclude<RetryCondition, number> | 
 }
 
 /** The try error for a response whose transfer coding (other than `chunked`) the gateway cannot relay. */
-export function unrelayableCoding(rawHeaders: readonly Buffer[]): Error {
+export function unrelayableCoding(rawHeaders: readonly Buffer[], names: HeaderNames): Error {
   const codings: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.toString('latin1').toLowerCase() === 'transfer-encoding') codings.push(rawHeaders[i + 1]!.toString('latin1'));
+    if (names.of(rawHeaders[i]!).kind === NameKind.TransferEncoding) codings.push(rawHeaders[i + 1]!.toString('latin1'));
   }
   return Object.assign(new Error(`upstream response uses a transfer coding the gateway cannot relay: ${JSON.stringify(codings.join(', '))}`), {
     code: 'UNRELAYABLE_TRANSFER_CODING',
