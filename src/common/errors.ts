@@ -171,6 +171,7 @@ export const ERROR_CODES: readonly string[] = Object.freeze([
   'GW_ROUTE_CONFLICT',
   'GW_CLIENT_CLOSED',
   'GW_PIPELINE_DROPPED',
+  'GW_TUNNEL_IDLE',
   'GW_REQUEST_TIMEOUT',
   'GW_METRICS_UNAVAILABLE',
   'GW_RATE_LIMITED',

@@ -29,6 +29,8 @@ export interface ServiceTimeouts {
   readonly connectMs: number;
   readonly headersMs: number;
   readonly bodyMs: number;
+  /** A WebSocket tunnel with no traffic either way for this long is closed. */
+  readonly tunnelIdleMs: number;
 }
 
 /** undici pool limits for each origin of a service. */
@@ -73,6 +75,8 @@ export interface RouteConfig {
   readonly preserveHost: boolean;
   /** Retry this route's requests whatever their method (default: idempotent methods only). */
   readonly retryable: boolean;
+  /** Proxy WebSocket upgrades on this route as tunnels (else `Upgrade` is dropped, as any hop-by-hop field). */
+  readonly websocket: boolean;
   /** Which rate-limit header families responses carry. */
   readonly rateLimitHeaders: 'both' | 'ietf' | 'legacy' | 'none';
   /** Node-wide limits; a request must pass all of them (and its service's). */

@@ -8,7 +8,7 @@
  * moment earlier gets a reset it cannot tell from a failure. Instead every later response
  * carries `Connection: close` and idle sockets expire through the keep-alive timeout.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import net, { type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_METHODS, type ServerConfig } from '../ipc/index.js';
@@ -25,10 +25,15 @@ const CLIENT_ERRORS: Record<string, [number, string, string]> = {
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'GW_REQUEST_TIMEOUT', 'request not received in time'],
 };
 
+/** How long a drain that cut connections waits for the cut exchanges to be logged. */
+const CUT_LOG_WAIT_MS = 1_000;
+
 /** A listening worker server with drain support. */
 export class WorkerServer {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
+  /** Sockets handed back to the HTTP server after an Upgrade it will not tunnel (see #replay). */
+  readonly #replayed = new WeakSet<Socket>();
   /** Sockets whose malformed request body the handler is answering (400). */
   readonly #bodyRefused = new WeakSet<Socket>();
   readonly #handler: GatewayHandler;
@@ -59,6 +64,8 @@ export class WorkerServer {
       (req, res) => handler.handle(req, res),
     );
     this.#server.on('connection', (socket: Socket) => {
+      // Already admitted and tracked: this is the same connection, parsed again.
+      if (this.#replayed.has(socket)) return;
       if (!this.#limiter.admit(socket)) {
         connectionMetrics?.rejected('per_ip_limit');
         this.#logger.debug({ remote: socket.remoteAddress }, 'connection over the per-IP limit closed');
@@ -82,6 +89,7 @@ export class WorkerServer {
       const bytes = sendError(res, err, requestId, null, this.#handler.table.errorHeadersFor(req, (r) => requestIsHttps(r, trusted)));
       this.#handler.parserRefused(req.socket, requestId, err.status, err.code, `Expect: ${String(req.headers.expect)}`, bytes, req);
     });
+    this.#server.on('upgrade', (req: IncomingMessage, socket: Socket, early: Buffer) => this.#upgrade(req, socket, early));
     // CONNECT never reaches the request handler: Node emits it here, and without a
     // listener just drops the socket. Tunnels are not proxied: 405, then close.
     const allow = (config.methods ?? DEFAULT_METHODS).join(', ');
@@ -92,6 +100,49 @@ export class WorkerServer {
       const bytes = writeRawError(socket, requestId, 405, 'Method Not Allowed', 'GW_METHOD_NOT_ALLOWED', 'CONNECT is not supported', `allow: ${allow}\r\n${this.#rawHeaders()}`);
       this.#handler.parserRefused(socket, requestId, 405, 'GW_METHOD_NOT_ALLOWED', 'CONNECT', bytes, req);
     });
+  }
+
+  /**
+   * An Upgrade request: Node hands over the socket, no longer parsed, with `early` the
+   * bytes that followed the request head. A WebSocket handshake for a route that allows
+   * it goes through the pipeline on a response that closes the socket unless the
+   * upstream answers 101 (see UpstreamCall.upgraded). Any other is replayed: served as a
+   * plain request without its `Upgrade`, as if Node had never seen one.
+   */
+  #upgrade(req: IncomingMessage, socket: Socket, early: Buffer): void {
+    // Behind an answer still being written (pipelining), nothing can be written in order:
+    // cut, as for CONNECT. (A replayed head has no `Upgrade`: it never comes back here.)
+    if (!socket.writable || responseInProgress(socket) !== null) return void socket.destroy();
+    if (!this.#handler.wantsTunnel(req)) return this.#replay(req, socket, early);
+    // Node took its listeners off the socket; one must be on it before anything can fail.
+    socket.on('error', (err) => this.#logger.debug({ err: err.message, remote: socket.remoteAddress }, 'websocket client connection error'));
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket);
+    // An answer other than 101 (a refusal, the upstream's own) ends the connection.
+    res.on('finish', () => {
+      res.detachSocket(socket);
+      socket.destroySoon();
+    });
+    this.#handler.tunnel(req, res, early);
+  }
+
+  /**
+   * Parse `req` again as a plain request: its head rebuilt without `Upgrade` (the same
+   * bytes otherwise: Node decodes header octets as latin1), then the bytes that followed,
+   * handed back to the HTTP server as the same connection. Its body, keep-alive and
+   * limits then work as for any request.
+   */
+  #replay(req: IncomingMessage, socket: Socket, early: Buffer): void {
+    let head = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`;
+    const raw = req.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) {
+      if (raw[i]!.length !== 7 || raw[i]!.toLowerCase() !== 'upgrade') head += `${raw[i]}: ${raw[i + 1]}\r\n`;
+    }
+    const bytes = Buffer.from(`${head}\r\n`, 'latin1');
+    this.#replayed.add(socket);
+    socket.unshift(early.length === 0 ? bytes : Buffer.concat([bytes, early]));
+    this.#server.emit('connection', socket);
   }
 
   /** Listen on `host:port` (shared through the cluster primary). */
@@ -132,8 +183,14 @@ export class WorkerServer {
         if (this.#sockets.size === 0) finish(true);
       }, 50);
       const deadline = setTimeout(() => {
+        clearInterval(check);
         for (const s of this.#sockets) s.destroy();
-        finish(false);
+        // What was cut is logged as it closes (a tunnel once its upstream side has closed
+        // too): give those lines a moment before the worker exits.
+        const cutAt = Date.now();
+        const settle = setInterval(() => {
+          if (this.#handler.inFlight <= 0 || Date.now() - cutAt >= CUT_LOG_WAIT_MS) (clearInterval(settle), finish(false));
+        }, 5);
       }, timeoutMs);
       const finish = (clean: boolean) => {
         clearInterval(check);

@@ -27,7 +27,7 @@ export function service(name: string, urls: string[], over: DeepPartial<ServiceC
     loadBalancer: 'round-robin',
     instances: urls.map((url) => ({ url, weight: 1 })),
     ...over,
-    timeouts: { connectMs: 2_000, headersMs: 5_000, bodyMs: 5_000, ...over.timeouts },
+    timeouts: { connectMs: 2_000, headersMs: 5_000, bodyMs: 5_000, tunnelIdleMs: 300_000, ...over.timeouts },
     pool: { connections: 16, pipelining: 1, keepAliveTimeoutMs: 4_000, ...over.pool },
     rateLimits: (over.rateLimits ?? []) as ServiceConfig['rateLimits'],
     retry: {
@@ -66,7 +66,7 @@ export function service(name: string, urls: string[], over: DeepPartial<ServiceC
 
 /** A route with defaults filled in. */
 export function route(id: string, paths: string[], serviceName: string, over: Partial<RouteConfig> = {}): RouteConfig {
-  return { id, paths, methods: [], hosts: [], priority: 0, service: serviceName, stripPrefix: false, rewrite: null, preserveHost: false, retryable: false, rateLimitHeaders: 'both', rateLimits: [], ...over };
+  return { id, paths, methods: [], hosts: [], priority: 0, service: serviceName, stripPrefix: false, rewrite: null, preserveHost: false, retryable: false, websocket: false, rateLimitHeaders: 'both', rateLimits: [], ...over };
 }
 
 /** A snapshot listening on 127.0.0.1:0. */

@@ -185,6 +185,7 @@ function buildSnapshot(raw: RawConfig, file: string, version: number): ConfigSna
       rewrite: r.rewrite,
       preserveHost: r.preserveHost,
       retryable: r.retryable,
+      websocket: r.websocket,
       rateLimitHeaders: r.rateLimitHeaders,
       rateLimits: r.rateLimits.map((l) => ({ ...l })),
       ...routeSecuritySnapshot(r as Parameters<typeof routeSecuritySnapshot>[0]),

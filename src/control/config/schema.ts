@@ -58,7 +58,14 @@ const service = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      properties: { connectMs: ms(5_000), headersMs: ms(30_000), bodyMs: ms(60_000) },
+      properties: {
+        connectMs: ms(5_000),
+        headersMs: ms(30_000),
+        bodyMs: ms(60_000),
+        // A WebSocket tunnel with no byte either way for this long is closed (Envoy's
+        // stream idle default); up to a day, for feeds that are quiet by design.
+        tunnelIdleMs: ms(300_000, 86_400_000),
+      },
     },
     pool: {
       type: 'object',
@@ -107,6 +114,8 @@ const route = {
     preserveHost: { type: 'boolean', default: false },
     // Retry non-idempotent methods too (the upstream must tolerate duplicates).
     retryable: { type: 'boolean', default: false },
+    // Proxy WebSocket upgrades (GET with `Upgrade: websocket`) as tunnels to the service.
+    websocket: { type: 'boolean', default: false },
     // How a limited route reports its limits: IETF draft fields, X-RateLimit-*, both or none.
     rateLimitHeaders: { enum: ['both', 'ietf', 'legacy', 'none'], default: 'both' },
     rateLimits: rateLimitsSchema,

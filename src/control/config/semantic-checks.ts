@@ -40,6 +40,7 @@ export interface RawRoute {
   rewrite: string | null;
   preserveHost: boolean;
   retryable: boolean;
+  websocket: boolean;
   rateLimitHeaders: 'both' | 'ietf' | 'legacy' | 'none';
   rateLimits: { requests: number; per: 's' | 'm' | 'h' | 'd' | number; burst?: number; key: string }[];
 }
@@ -49,7 +50,7 @@ export interface RawService {
   name: string;
   loadBalancer: string;
   instances: { url: string; weight: number }[];
-  timeouts: { connectMs: number; headersMs: number; bodyMs: number };
+  timeouts: { connectMs: number; headersMs: number; bodyMs: number; tunnelIdleMs: number };
   pool: { connections: number; pipelining: number; keepAliveTimeoutMs: number };
   rateLimits: RawRoute['rateLimits'];
   retry: RetryConfig;
@@ -147,6 +148,10 @@ export function checkConfig(raw: RawConfig, report: Report): void {
       }
     });
     if (route.stripPrefix && route.rewrite !== null) report(at('stripPrefix'), 'cannot be combined with "rewrite"');
+    // RFC 6455 §4.1: the opening handshake is a GET.
+    if (route.websocket && route.methods.length > 0 && !route.methods.includes('GET')) {
+      report(at('websocket'), `needs GET among the route's methods (the WebSocket handshake is a GET); it has ${route.methods.join(', ')}`);
+    }
     checkLimits(route.rateLimits, at('rateLimits'), report);
     if (route.rewrite !== null && parsed.length === written.length) {
       for (const reason of checkRewrite(route.rewrite, parsed, written)) report(at('rewrite'), reason);

@@ -29,7 +29,7 @@ import {
 import { methodLabel, requestTraceOf, statusClass, type DataPlaneMetrics, type Logger, type RequestTracer } from '../../telemetry/index.js';
 import { normalizePath, type RouteLookup } from '../router/index.js';
 import { clientAddress, effectiveLimits, limitKeyOf, rateLimitHeaders, requestIsHttps, type AuthPolicy, type Identity, type RateLimitAsk } from '../policies/index.js';
-import { HeaderNames, UpstreamCall, queuedBehindAnother, upstreamRequestHeaders, type CallHooks, type ExchangeOutcome } from '../upstream/index.js';
+import { HeaderNames, UpstreamCall, asksForWebSocket, queuedBehindAnother, upstreamRequestHeaders, type CallHooks, type ExchangeOutcome } from '../upstream/index.js';
 import { BodyLimit } from './body-limit.js';
 import { hostnameOf } from './client-host.js';
 import { expectsContinue, hasUnreadBody } from './unread-body.js';
@@ -129,6 +129,8 @@ export class GatewayHandler {
   readonly #chunkedBodies = new WeakMap<IncomingMessage, BodyLimit>();
   /** Requests whose body turned out malformed before they were forwarded, with llhttp's reason. */
   readonly #malformedBodies = new WeakMap<IncomingMessage, string>();
+  /** WebSocket handshakes being served (see tunnel()): the bytes the client sent after each. */
+  readonly #tunnelEarly = new WeakMap<IncomingMessage, Buffer>();
   readonly status: NodeStatus;
   readonly #isDraining = () => this.#draining;
   readonly #isHttps = (req: IncomingMessage) => requestIsHttps(req, this.#trusted);
@@ -193,6 +195,11 @@ export class GatewayHandler {
     this.status = { workersUp: 0, workersWanted: 0, configVersion: table.snapshot.version };
   }
 
+  /** Exchanges begun and not yet logged (open tunnels included). */
+  get inFlight(): number {
+    return this.#metrics.inFlight;
+  }
+
   /** The table requests are served from. */
   get table(): RouteTable {
     return this.#table;
@@ -206,6 +213,41 @@ export class GatewayHandler {
     this.#traceTrusted = traceTrustOf(table);
     this.#via = `1.1 ${table.snapshot.server.viaName}`;
     this.#table = table;
+  }
+
+  /**
+   * Whether `req`, an Upgrade request Node handed over with its socket, is a WebSocket
+   * handshake to tunnel: a bodiless GET asking for `websocket` on a route that allows
+   * it, while not draining. Anything else (another protocol, a route without
+   * `websocket`, a request the pipeline will refuse) is served as a plain request with
+   * `Upgrade` dropped, as without WebSocket support; the pipeline reports its errors.
+   */
+  wantsTunnel(req: IncomingMessage): boolean {
+    if (this.#draining || req.method !== 'GET' || !asksForWebSocket(req.headers.upgrade)) return false;
+    const length = req.headers['content-length'];
+    if ((length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined) return false;
+    try {
+      const url = req.url ?? '/';
+      const target = url.charCodeAt(0) === 0x2f ? url : originFormOf(url, req.headers.host);
+      const q = target.indexOf('?');
+      const normalized = normalizePath(q === -1 ? target : target.slice(0, q), this.#table.snapshot.server.paths);
+      if (!normalized.ok) return false;
+      const found = this.#table.router.find('GET', hostnameOf(req.headers.host), normalized.path);
+      return found.kind === 'found' && found.store.route.websocket;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Serve a WebSocket handshake (see wantsTunnel) through the whole pipeline; `res` is a
+   * response on the handshake's socket that closes it when written. Once the upstream
+   * answers 101 the call joins the sockets, passing `early` (what the client sent after
+   * its handshake) upstream first.
+   */
+  tunnel(req: IncomingMessage, res: ServerResponse, early: Buffer): void {
+    this.#tunnelEarly.set(req, early);
+    this.handle(req, res);
   }
 
   /** Answer `req` with `Connection: close`, and drop what is pipelined behind it. */
@@ -519,6 +561,7 @@ export class GatewayHandler {
       hooks: this.#callHooks,
       headerNames: this.#headerNames,
       trace: this.#tracer === null ? null : (requestTraceOf(req) ?? null),
+      tunnel: req.headers.upgrade === undefined ? null : (this.#tunnelEarly.get(req) ?? null),
     });
     // undici listens to the body only once a connection takes the request: while the try
     // waits in the pool's queue, a body error (413, a malformed chunk, a client gone) would
@@ -678,7 +721,8 @@ export class GatewayHandler {
     const route = f.route ?? UNMATCHED;
     m.inFlight--;
     m.requests.inc([route, methodLabel(req.method), statusClass(o.status)]);
-    m.duration.observe([route], (performance.now() - started) / 1000);
+    // A tunnel's lifetime is not a request latency: it would swamp the histogram.
+    if (o.status !== 101) m.duration.observe([route], (performance.now() - started) / 1000);
     const trace = this.#tracer === null ? undefined : requestTraceOf(req);
     trace?.end(o.status, o.errorCode, f.route);
     const access = this.#accessLog;

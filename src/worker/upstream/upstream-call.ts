@@ -33,6 +33,7 @@ import type { RetryCondition } from '../../ipc/index.js';
 import { fullJitterBackoff, parseRetryAfter } from './backoff.js';
 import { failureDetail, retryConditionOf, unrelayableCoding, upstreamError } from './upstream-error.js';
 import { UpstreamTry } from './upstream-try.js';
+import { joinTunnel } from './tunnel.js';
 import type { HeaderNames } from './header-names.js';
 import type { TryResult } from './outlier-detector.js';
 import { dropFields, type ResponseHeaderHook } from './forward-headers.js';
@@ -88,6 +89,11 @@ export interface CallOptions {
   readonly headerNames: HeaderNames;
   /** The request's trace when tracing is on: one client span per try. */
   readonly trace?: RequestTrace | null;
+  /**
+   * A WebSocket handshake to tunnel (the route allows it): the bytes the client sent after
+   * its handshake, passed upstream once the upstream answered 101. Null: a plain request.
+   */
+  readonly tunnel?: Buffer | null;
 }
 
 /** The lifetime of one proxied request across its tries. */
@@ -106,6 +112,8 @@ export class UpstreamCall {
   #slotOwner: UpstreamTry | null = null;
   #backoffTimer: NodeJS.Timeout | null = null;
   #clientGone = false;
+  /** The upstream answered 101: the sockets are joined, and the tunnel decides when this call ends. */
+  #tunneled = false;
   #admitted = false;
   #settled = false;
   #status = 0;
@@ -120,7 +128,7 @@ export class UpstreamCall {
   /** A pipelined request queued behind another (its socket's close is the signal). */
   readonly #queued: boolean;
   readonly #onClose = () => {
-    if (this.#settled || this.res.writableFinished) return;
+    if (this.#settled || this.#tunneled || this.res.writableFinished) return;
     this.#clientGone = true;
     if (this.#current !== null) this.#current.abort(new Error('client disconnected'));
     else this.#finish('GW_CLIENT_CLOSED', 499);
@@ -213,6 +221,7 @@ export class UpstreamCall {
         body: this.opts.body as never,
         headersTimeout,
         bodyTimeout: service.timeouts.bodyMs,
+        upgrade: this.opts.tunnel == null ? null : 'websocket',
       },
       t,
     );
@@ -253,6 +262,45 @@ export class UpstreamCall {
     if (this.opts.closeConnection()) res.shouldKeepAlive = false;
     res.writeHead(status, statusText, headers);
     return 'stream';
+  }
+
+  /**
+   * The upstream answered a WebSocket handshake with 101: send the client the upstream's
+   * 101 (hop-by-hop fields replaced, Via and the request id added) and join the sockets.
+   * The request's admission ends here (`limits.maxRequests` counts requests, not open
+   * tunnels); the endpoint stays busy for least-connections until the tunnel closes.
+   */
+  upgraded(t: UpstreamTry, status: number, rawHeaders: Buffer[], upstream: Socket, seconds: number): void {
+    const client = this.#socket;
+    if (this.#settled || this.#clientGone || client.destroyed || this.opts.tunnel == null) {
+      upstream.destroy();
+      this.#tryEnded(t, 499, seconds, 'GW_CLIENT_CLOSED');
+      this.#finish('GW_CLIENT_CLOSED', 499);
+      return;
+    }
+    this.#record(t, 'success');
+    this.#tryEnded(t, status, seconds, null);
+    this.#status = status;
+    this.#tunneled = true;
+    const { service } = this.opts;
+    if (this.#admitted) (this.#admitted = false), service.active--;
+    this.#releaseSlot();
+    let opening = `HTTP/1.1 ${status} Switching Protocols\r\n`;
+    const headers = t.clientHeaders(rawHeaders, status) ?? [];
+    const extra = this.opts.extraHeaders;
+    if (extra !== null) for (const name in extra) headers.push(name, extra[name]!);
+    for (let i = 0; i < headers.length; i += 2) opening += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    opening += `connection: Upgrade\r\nupgrade: ${upgradeOf(rawHeaders, this.opts.headerNames) ?? 'websocket'}\r\n\r\n`;
+    // The response object served the handshake; from here the socket is the tunnel's.
+    this.res.detachSocket(client);
+    const endpoint = t.endpoint;
+    endpoint.active++;
+    joinTunnel(client, upstream, opening, this.opts.tunnel, service.timeouts.tunnelIdleMs, (end) => {
+      endpoint.active--;
+      this.#bytes = end.down;
+      if (end.idle) this.#detail = `no data either way for ${service.timeouts.tunnelIdleMs} ms`;
+      this.#finish(end.idle ? 'GW_TUNNEL_IDLE' : null, status);
+    });
   }
 
   /** A chunk of the response being streamed; false asks undici to pause. */
@@ -448,6 +496,14 @@ export class UpstreamCall {
     if (this.#queued) this.#socket.off('close', this.#onClose);
     this.opts.done({ status, bytes: this.#bytes, errorCode, detail: this.#detail }, this);
   }
+}
+
+/** The upstream's `Upgrade` value (the protocol it switched to), or null. */
+function upgradeOf(rawHeaders: Buffer[], names: HeaderNames): string | null {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (names.of(rawHeaders[i]!).lower === 'upgrade') return rawHeaders[i + 1]!.toString('latin1');
+  }
+  return null;
 }
 
 /**

@@ -5,6 +5,8 @@
  * The legacy handler interface is used on purpose: it is undici's native one, so no
  * wrapper object is allocated per request.
  */
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { errors, type Dispatcher } from 'undici';
 import { clientResponseHeaders } from './forward-headers.js';
 import type { UpstreamCall } from './upstream-call.js';
@@ -123,6 +125,15 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
     this.#status = statusCode;
     this.#discarding = this.#call.headers(this, statusCode, rawHeaders, resume, statusText) === 'retry';
     return true;
+  }
+
+  /** The upstream switched protocols (a WebSocket handshake answered 101): the call joins the sockets. */
+  onUpgrade(statusCode: number, rawHeaders: Buffer[], socket: Duplex): void {
+    if (this.#ended) {
+      socket.destroy();
+      return;
+    }
+    this.#end(() => this.#call.upgraded(this, statusCode, rawHeaders, socket as Socket, this.#seconds()));
   }
 
   onData(chunk: Buffer): boolean {

@@ -47,7 +47,7 @@ t.test('defaults are filled in from the schema', async (t) => {
     name: 'svc',
     loadBalancer: 'round-robin',
     instances: [{ url: 'http://127.0.0.1:9000', weight: 1 }],
-    timeouts: { connectMs: 5000, headersMs: 30000, bodyMs: 60000 },
+    timeouts: { connectMs: 5000, headersMs: 30000, bodyMs: 60000, tunnelIdleMs: 300000 },
     pool: { connections: 128, pipelining: 1, keepAliveTimeoutMs: 4000 },
     rateLimits: [],
     retry: {
@@ -90,6 +90,7 @@ t.test('defaults are filled in from the schema', async (t) => {
     rewrite: null,
     preserveHost: false,
     retryable: false,
+    websocket: false,
     rateLimitHeaders: 'both',
     rateLimits: [],
   });
@@ -106,7 +107,7 @@ t.test('the snapshot is deeply frozen, exactly the ipc fields, routes without "p
   t.ok(Object.isFrozen(snap.routes[0]!.paths));
   t.throws(() => ((snap.routes as unknown as unknown[]).length = 0));
   t.same(Object.keys(snap).sort(), ['loadedAt', 'routes', 'server', 'services', 'source', 'telemetry', 'version']);
-  const routeKeys = ['hosts', 'id', 'methods', 'paths', 'preserveHost', 'priority', 'rateLimitHeaders', 'rateLimits', 'retryable', 'rewrite', 'service', 'stripPrefix'];
+  const routeKeys = ['hosts', 'id', 'methods', 'paths', 'preserveHost', 'priority', 'rateLimitHeaders', 'rateLimits', 'retryable', 'rewrite', 'service', 'stripPrefix', 'websocket'];
   for (const r of snap.routes) t.same(Object.keys(r).sort(), routeKeys, r.id);
   t.same(snap.routes[1]!.paths, ['/assets/*'], '`path` normalized to `paths`');
   t.same(Object.keys(snap.services[0]!).sort(), ['healthCheck', 'instances', 'limits', 'loadBalancer', 'name', 'outlierDetection', 'pool', 'rateLimits', 'retry', 'timeouts']);

@@ -318,3 +318,13 @@ t.test('the loader accepts exactly the route sets the worker router can build', 
     t.equal(accepted, built, specs.map((s) => JSON.stringify(s)).join(' + '));
   }
 });
+
+t.test('websocket routes: off by default, need GET among their methods; tunnels idle out after 5 min by default', async (t) => {
+  t.same(await routeProblems(t, '{ id: a, path: /a, service: svc, websocket: true, methods: [POST] }', '{ id: b, path: /b, service: svc, websocket: true, methods: [GET, POST] }', '{ id: c, path: /c, service: svc, websocket: yes }'), [
+    { line: LINE(1), path: 'routes[0].websocket', message: "needs GET among the route's methods (the WebSocket handshake is a GET); it has POST" },
+    { line: LINE(3), path: 'routes[2].websocket', message: 'must be true or false, got "yes"' },
+  ]);
+  const snap = snapshotOf(await loadYaml(t, withRoutes('  - { id: a, service: svc, path: /a }\n  - { id: b, service: svc, path: /b, websocket: true }')));
+  t.same(snap.routes.map((r) => r.websocket), [false, true]);
+  t.equal(snap.services[0]!.timeouts.tunnelIdleMs, 300_000);
+});
