@@ -97,7 +97,7 @@ export class MetricsUnavailableError extends GatewayError {
 
 /** A service's resource limit (max requests or max pending requests per worker) is reached. */
 export class UpstreamOverloadedError extends GatewayError {
-  constructor(service: string, limit: 'maxRequests' | 'maxPendingRequests', value: number) {
+  constructor(service: string, limit: 'maxRequests' | 'maxPendingRequests' | 'maxTunnels', value: number) {
     super('GW_UPSTREAM_OVERLOADED', 503, `service ${service} is at its ${limit} limit (${value}); retry later`);
   }
 }

@@ -48,6 +48,8 @@ export interface ServiceLimitsConfig {
   readonly maxPendingRequests: number;
   /** Retries in flight at once (0 = no retries). */
   readonly maxRetries: number;
+  /** Open WebSocket tunnels (0 = unlimited); a handshake over it is a 503. */
+  readonly maxTunnels: number;
 }
 
 /** Active HTTP probe of every instance, run once per node in the control thread. */

@@ -17,7 +17,7 @@ import { ExpectationFailedError } from '../common/index.js';
 import { sendError, TrustedProxies, type GatewayHandler } from './pipeline/index.js';
 import { ConnectionLimiter } from './connection-limiter.js';
 import { requestIsHttps } from './policies/index.js';
-import { responseInProgress } from './upstream/index.js';
+import { HandshakeWait, responseInProgress } from './upstream/index.js';
 
 // Errors the HTTP parser reports before a request object exists, by status.
 const CLIENT_ERRORS: Record<string, [number, string, string]> = {
@@ -110,12 +110,33 @@ export class WorkerServer {
    * plain request without its `Upgrade`, as if Node had never seen one.
    */
   #upgrade(req: IncomingMessage, socket: Socket, early: Buffer): void {
-    // Behind an answer still being written (pipelining), nothing can be written in order:
-    // cut, as for CONNECT. (A replayed head has no `Upgrade`: it never comes back here.)
-    if (!socket.writable || responseInProgress(socket) !== null) return void socket.destroy();
-    if (!this.#handler.wantsTunnel(req)) return this.#replay(req, socket, early);
+    // (A replayed head has no `Upgrade`: it never comes back here.)
     // Node took its listeners off the socket; one must be on it before anything can fail.
-    socket.on('error', (err) => this.#logger.debug({ err: err.message, remote: socket.remoteAddress }, 'websocket client connection error'));
+    socket.on('error', (err) => this.#logger.debug({ err: err.message, remote: socket.remoteAddress }, 'upgrade connection error'));
+    this.#upgradeInTurn(req, socket, early);
+  }
+
+  #upgradeInTurn(req: IncomingMessage, socket: Socket, early: Buffer): void {
+    // Behind answers still being written (pipelining): nothing more is parsed from this
+    // socket meanwhile, so this request waits its turn, as it would without the Upgrade.
+    const busy = responseInProgress(socket);
+    if (busy !== null) {
+      busy.once('finish', () => this.#upgradeInTurn(req, socket, early));
+      return;
+    }
+    if (!socket.writable || socket.destroyed) return void socket.destroy();
+    // Node keeps only the first ~1 000 header lines (`maxHeadersCount`), while llhttp framed
+    // the body by all of them: a head rebuilt from a cut list could lose its Content-Length,
+    // and the body would be parsed as a request. The pipeline refuses more than
+    // `maxHeaderCount` (at most 1 000) anyway: so is a cut list, here, before any replay.
+    const limit = this.#handler.table.snapshot.server.limits.maxHeaderCount;
+    if (req.rawHeaders.length > limit * 2) {
+      const requestId = randomUUID();
+      const bytes = writeRawError(socket, requestId, 431, 'Request Header Fields Too Large', 'GW_HEADERS_TOO_LARGE', `more than ${limit} request headers`, this.#rawHeaders());
+      this.#handler.parserRefused(socket, requestId, 431, 'GW_HEADERS_TOO_LARGE', 'Upgrade request over the header count limit', bytes, req);
+      return;
+    }
+    if (!this.#handler.wantsTunnel(req)) return this.#replay(req, socket, early);
     const res = new ServerResponse(req);
     res.shouldKeepAlive = false;
     res.assignSocket(socket);
@@ -124,7 +145,7 @@ export class WorkerServer {
       res.detachSocket(socket);
       socket.destroySoon();
     });
-    this.#handler.tunnel(req, res, early);
+    this.#handler.tunnel(req, res, new HandshakeWait(socket, early));
   }
 
   /**

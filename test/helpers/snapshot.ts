@@ -50,7 +50,7 @@ export function service(name: string, urls: string[], over: DeepPartial<ServiceC
       ...over.outlierDetection,
       failureRate: { percent: 0, minRequests: 20, windowMs: 10_000, ...over.outlierDetection?.failureRate },
     },
-    limits: { maxRequests: 1024, maxPendingRequests: 1024, maxRetries: 3, ...over.limits },
+    limits: { maxRequests: 1024, maxPendingRequests: 1024, maxRetries: 3, maxTunnels: 10_000, ...over.limits },
     healthCheck: {
       enabled: false,
       path: '/health',

@@ -82,7 +82,8 @@ export interface WsUpstream {
 }
 
 /**
- * Start the upstream. A handshake whose path starts with /refuse gets a 403 with a body;
+ * Start the upstream. A handshake whose path starts with /refuse gets a 403 with a body,
+ * /fake a 101 with a wrong accept value, /h2c a 101 to h2c, /slow its 101 after 300 ms;
  * one offering subprotocols gets the first; plain requests get 200 `plain <method> <url>`
  * (426 for a GET that still carries `Upgrade`, which the gateway must never send).
  */
@@ -101,10 +102,36 @@ export async function startWsUpstream(): Promise<WsUpstream> {
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     handshakes.push(req);
+    socket.on('error', () => {});
+    // Notice the gateway closing its side whatever the path (an unread socket never would).
+    const watch = () => socket.resume().on('end', () => socket.destroy());
     if (req.url?.startsWith('/refuse')) {
       socket.end('HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 7\r\nconnection: close\r\n\r\nno way!');
       return;
     }
+    // Not WebSocket servers: a 101 with a wrong accept value, a 101 to another protocol.
+    if (req.url?.startsWith('/fake')) {
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bm9wZQ==\r\n\r\n');
+      sockets.push(socket);
+      watch();
+      return;
+    }
+    if (req.url?.startsWith('/h2c')) {
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n');
+      sockets.push(socket);
+      watch();
+      return;
+    }
+    if (req.url?.startsWith('/slow')) {
+      sockets.push(socket);
+      socket.on('end', () => socket.destroy());
+      setTimeout(() => answer(req, socket, head), 300);
+      return;
+    }
+    answer(req, socket, head);
+  });
+  const answer = (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    if (socket.destroyed) return;
     const key = String(req.headers['sec-websocket-key']);
     const protocol = req.headers['sec-websocket-protocol']?.split(',')[0]?.trim();
     socket.write(
@@ -113,8 +140,7 @@ export async function startWsUpstream(): Promise<WsUpstream> {
         (protocol === undefined ? '' : `Sec-WebSocket-Protocol: ${protocol}\r\n`) +
         'X-Upstream: ws\r\nKeep-Alive: timeout=5\r\n\r\n',
     );
-    sockets.push(socket);
-    socket.on('error', () => {});
+    if (!sockets.includes(socket)) sockets.push(socket);
     const reader = new FrameReader();
     const onData = (d: Buffer) => {
       for (const m of reader.push(d)) socket.write(textFrame(`echo: ${m}`, false));
@@ -122,7 +148,7 @@ export async function startWsUpstream(): Promise<WsUpstream> {
     if (head.length > 0) onData(head);
     socket.on('data', onData);
     socket.on('end', () => socket.end());
-  });
+  };
   const { port, close } = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}`,

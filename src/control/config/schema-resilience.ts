@@ -75,6 +75,8 @@ export const serviceLimitsSchema = {
     maxRequests: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 1024 },
     maxPendingRequests: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 1024 },
     maxRetries: { type: 'integer', minimum: 0, maximum: 100_000, default: 3 },
+    // Open WebSocket tunnels (two file descriptors each; the systemd unit allows 65 536).
+    maxTunnels: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 10_000 },
   },
 } as const;
 

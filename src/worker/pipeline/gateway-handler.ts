@@ -29,7 +29,7 @@ import {
 import { methodLabel, requestTraceOf, statusClass, type DataPlaneMetrics, type Logger, type RequestTracer } from '../../telemetry/index.js';
 import { normalizePath, type RouteLookup } from '../router/index.js';
 import { clientAddress, effectiveLimits, limitKeyOf, rateLimitHeaders, requestIsHttps, type AuthPolicy, type Identity, type RateLimitAsk } from '../policies/index.js';
-import { HeaderNames, UpstreamCall, asksForWebSocket, queuedBehindAnother, upstreamRequestHeaders, type CallHooks, type ExchangeOutcome } from '../upstream/index.js';
+import { HeaderNames, UpstreamCall, asksForWebSocket, type HandshakeWait, queuedBehindAnother, upstreamRequestHeaders, type CallHooks, type ExchangeOutcome } from '../upstream/index.js';
 import { BodyLimit } from './body-limit.js';
 import { hostnameOf } from './client-host.js';
 import { expectsContinue, hasUnreadBody } from './unread-body.js';
@@ -130,7 +130,7 @@ export class GatewayHandler {
   /** Requests whose body turned out malformed before they were forwarded, with llhttp's reason. */
   readonly #malformedBodies = new WeakMap<IncomingMessage, string>();
   /** WebSocket handshakes being served (see tunnel()): the bytes the client sent after each. */
-  readonly #tunnelEarly = new WeakMap<IncomingMessage, Buffer>();
+  readonly #tunnelEarly = new WeakMap<IncomingMessage, HandshakeWait>();
   readonly status: NodeStatus;
   readonly #isDraining = () => this.#draining;
   readonly #isHttps = (req: IncomingMessage) => requestIsHttps(req, this.#trusted);
@@ -223,7 +223,8 @@ export class GatewayHandler {
    * `Upgrade` dropped, as without WebSocket support; the pipeline reports its errors.
    */
   wantsTunnel(req: IncomingMessage): boolean {
-    if (this.#draining || req.method !== 'GET' || !asksForWebSocket(req.headers.upgrade)) return false;
+    // RFC 9110 §7.8: an Upgrade in an HTTP/1.0 request is ignored.
+    if (this.#draining || req.method !== 'GET' || req.httpVersion !== '1.1' || !asksForWebSocket(req.headers.upgrade)) return false;
     const length = req.headers['content-length'];
     if ((length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined) return false;
     try {
@@ -245,7 +246,7 @@ export class GatewayHandler {
    * answers 101 the call joins the sockets, passing `early` (what the client sent after
    * its handshake) upstream first.
    */
-  tunnel(req: IncomingMessage, res: ServerResponse, early: Buffer): void {
+  tunnel(req: IncomingMessage, res: ServerResponse, early: HandshakeWait): void {
     this.#tunnelEarly.set(req, early);
     this.handle(req, res);
   }

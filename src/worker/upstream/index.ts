@@ -3,7 +3,7 @@ export { PoolSet, type PoolKey, type PoolGeneration } from './pool-set.js';
 export { UpstreamService, type UpstreamEndpoint, type SharedEndpointState } from './upstream-service.js';
 export { upstreamRequestHeaders, clientResponseHeaders, type ForwardContext, type ResponseHeaderHook } from './forward-headers.js';
 export { UpstreamCall, queuedBehindAnother, responseInProgress, type ExchangeOutcome, type CallOptions, type CallHooks } from './upstream-call.js';
-export { asksForWebSocket, joinTunnel, type TunnelEnd } from './tunnel.js';
+export { HandshakeWait, asksForWebSocket, joinTunnel, type TunnelEnd } from './tunnel.js';
 export { upstreamError, retryConditionOf } from './upstream-error.js';
 export { OutlierDetector, type OutlierState, type TryResult } from './outlier-detector.js';
 export { RetryBudget } from './retry-budget.js';

@@ -33,7 +33,7 @@ import type { RetryCondition } from '../../ipc/index.js';
 import { fullJitterBackoff, parseRetryAfter } from './backoff.js';
 import { failureDetail, retryConditionOf, unrelayableCoding, upstreamError } from './upstream-error.js';
 import { UpstreamTry } from './upstream-try.js';
-import { joinTunnel } from './tunnel.js';
+import { asksForWebSocket, joinTunnel, webSocketAccept, type HandshakeWait } from './tunnel.js';
 import type { HeaderNames } from './header-names.js';
 import type { TryResult } from './outlier-detector.js';
 import { dropFields, type ResponseHeaderHook } from './forward-headers.js';
@@ -93,7 +93,7 @@ export interface CallOptions {
    * A WebSocket handshake to tunnel (the route allows it): the bytes the client sent after
    * its handshake, passed upstream once the upstream answered 101. Null: a plain request.
    */
-  readonly tunnel?: Buffer | null;
+  readonly tunnel?: HandshakeWait | null;
 }
 
 /** The lifetime of one proxied request across its tries. */
@@ -173,6 +173,11 @@ export class UpstreamCall {
     const max = service.limits.maxRequests;
     if (max > 0 && service.active >= max) {
       this.#fail(new UpstreamOverloadedError(service.name, 'maxRequests', max));
+      return;
+    }
+    const maxTunnels = service.limits.maxTunnels;
+    if (this.opts.tunnel != null && maxTunnels > 0 && service.tunnels >= maxTunnels) {
+      this.#fail(new UpstreamOverloadedError(service.name, 'maxTunnels', maxTunnels));
       return;
     }
     service.active++;
@@ -278,6 +283,34 @@ export class UpstreamCall {
       this.#finish('GW_CLIENT_CLOSED', 499);
       return;
     }
+    // Only a real WebSocket answer opens a tunnel: a 101 to another protocol, or one whose
+    // accept value does not match the client's key, is not a WebSocket server speaking
+    // (and a tunnel to it would let the client send it raw requests past the gateway).
+    const names = this.opts.headerNames;
+    const protocol = fieldOf(rawHeaders, names, 'upgrade');
+    const key = this.req.headers['sec-websocket-key'];
+    const accept = fieldOf(rawHeaders, names, 'sec-websocket-accept');
+    const invalid = !asksForWebSocket(protocol ?? undefined)
+      ? `switched to ${JSON.stringify(protocol ?? '')}, not websocket`
+      : typeof key === 'string' && accept !== webSocketAccept(key)
+        ? 'Sec-WebSocket-Accept does not match the Sec-WebSocket-Key'
+        : null;
+    if (invalid !== null) {
+      upstream.destroy();
+      this.#record(t, 'gateway-failure');
+      this.#tryEnded(t, 502, seconds, 'GW_UPSTREAM_UNAVAILABLE');
+      this.#fail(upstreamError(Object.assign(new Error(`invalid 101 from upstream: ${invalid}`), { code: 'INVALID_UPGRADE' })));
+      return;
+    }
+    let headers = t.clientHeaders(rawHeaders, status);
+    if (headers === null) headers = [];
+    // Nothing follows a 101 as a body (RFC 9110 §15.2.2).
+    dropFields(headers, (lower) => lower === 'content-length');
+    const extra = this.opts.extraHeaders;
+    if (extra !== null) {
+      dropFields(headers, (lower) => lower in extra);
+      for (const name in extra) headers.push(name, extra[name]!);
+    }
     this.#record(t, 'success');
     this.#tryEnded(t, status, seconds, null);
     this.#status = status;
@@ -286,20 +319,22 @@ export class UpstreamCall {
     if (this.#admitted) (this.#admitted = false), service.active--;
     this.#releaseSlot();
     let opening = `HTTP/1.1 ${status} Switching Protocols\r\n`;
-    const headers = t.clientHeaders(rawHeaders, status) ?? [];
-    const extra = this.opts.extraHeaders;
-    if (extra !== null) for (const name in extra) headers.push(name, extra[name]!);
     for (let i = 0; i < headers.length; i += 2) opening += `${headers[i]}: ${headers[i + 1]}\r\n`;
-    opening += `connection: Upgrade\r\nupgrade: ${upgradeOf(rawHeaders, this.opts.headerNames) ?? 'websocket'}\r\n\r\n`;
+    opening += `connection: Upgrade\r\nupgrade: ${protocol}\r\n\r\n`;
     // The response object served the handshake; from here the socket is the tunnel's.
     this.res.detachSocket(client);
     const endpoint = t.endpoint;
     endpoint.active++;
-    joinTunnel(client, upstream, opening, this.opts.tunnel, service.timeouts.tunnelIdleMs, (end) => {
+    service.tunnels++;
+    joinTunnel(client, upstream, opening, this.opts.tunnel.take(), service.timeouts.tunnelIdleMs, (end) => {
       endpoint.active--;
+      service.tunnels--;
       this.#bytes = end.down;
-      if (end.idle) this.#detail = `no data either way for ${service.timeouts.tunnelIdleMs} ms`;
-      this.#finish(end.idle ? 'GW_TUNNEL_IDLE' : null, status);
+      let code: string | null = null;
+      if (end.idle) (code = 'GW_TUNNEL_IDLE'), (this.#detail = `no data either way for ${service.timeouts.tunnelIdleMs} ms`);
+      else if (end.failed === 'client') (code = 'GW_CLIENT_CLOSED'), (this.#detail = `client connection failed: ${end.error}`);
+      else if (end.failed === 'upstream') (code = 'GW_UPSTREAM_UNAVAILABLE'), (this.#detail = `upstream connection failed: ${end.error}`);
+      this.#finish(code, status);
     });
   }
 
@@ -498,10 +533,10 @@ export class UpstreamCall {
   }
 }
 
-/** The upstream's `Upgrade` value (the protocol it switched to), or null. */
-function upgradeOf(rawHeaders: Buffer[], names: HeaderNames): string | null {
+/** The first value of the field `lower` in `rawHeaders`, or null. */
+function fieldOf(rawHeaders: Buffer[], names: HeaderNames, lower: string): string | null {
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (names.of(rawHeaders[i]!).lower === 'upgrade') return rawHeaders[i + 1]!.toString('latin1');
+    if (names.of(rawHeaders[i]!).lower === lower) return rawHeaders[i + 1]!.toString('latin1');
   }
   return null;
 }

@@ -46,6 +46,8 @@ export class UpstreamService {
   pending = 0;
   /** Retries scheduled or in flight. */
   retriesActive = 0;
+  /** Open WebSocket tunnels (see `limits.maxTunnels`). */
+  tunnels = 0;
   readonly #balancer: Balancer;
   /** Endpoints ejected, half-open or unhealthy; 0 keeps `pick` on the no-skip fast path. */
   #impaired = 0;

@@ -21,6 +21,8 @@ import type { UpstreamTry as TraceSpanOfTry } from '../../telemetry/index.js';
  */
 export const PRECISE_BELOW_MS = 10_000;
 
+const noop = () => {};
+
 /** Dispatch handler of one try. */
 export class UpstreamTry implements Dispatcher.DispatchHandler {
   readonly endpoint: UpstreamEndpoint;
@@ -129,6 +131,9 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
 
   /** The upstream switched protocols (a WebSocket handshake answered 101): the call joins the sockets. */
   onUpgrade(statusCode: number, rawHeaders: Buffer[], socket: Duplex): void {
+    // undici took its listeners off the socket: an error before the tunnel's are on it
+    // must not be thrown (the worker would go down with everything in flight).
+    socket.on('error', noop);
     if (this.#ended) {
       socket.destroy();
       return;

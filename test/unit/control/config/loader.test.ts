@@ -68,7 +68,7 @@ t.test('defaults are filled in from the schema', async (t) => {
       maxEjectionPercent: 50,
       panicThresholdPercent: 50,
     },
-    limits: { maxRequests: 1024, maxPendingRequests: 1024, maxRetries: 3 },
+    limits: { maxRequests: 1024, maxPendingRequests: 1024, maxRetries: 3, maxTunnels: 10000 },
     healthCheck: {
       enabled: false,
       path: '/health',

@@ -24,7 +24,7 @@ t.test('settings load with defaults filled in', async (t) => {
   t.same(s.retry.on, ['connect-failure', 'reset', 'timeout', 503]);
   t.same(s.retry.backoff, { baseMs: 25, maxMs: 250 }, 'defaults inside a given block');
   t.match(s.outlierDetection, { consecutive5xx: 2, consecutiveGatewayFailure: 3, failureRate: { percent: 40, minRequests: 20, windowMs: 10000 } });
-  t.same(s.limits, { maxRequests: 10, maxPendingRequests: 1024, maxRetries: 3 });
+  t.same(s.limits, { maxRequests: 10, maxPendingRequests: 1024, maxRetries: 3, maxTunnels: 10_000 });
   t.match(s.healthCheck, { enabled: true, path: '/healthz', intervalMs: 5000, expectedStatuses: [200, '300-399'] });
   t.equal(snap.routes[0]!.retryable, true);
 });

@@ -12,10 +12,10 @@ import { route, service, snapshot } from '../../../helpers/snapshot.js';
 import { freePort, sleep, waitFor } from '../../../helpers/net.js';
 import { acceptFor, openWs, startWsUpstream, textFrame } from '../../../helpers/websocket.js';
 
-/** Write `data` on a fresh connection; resolve with everything read until `until` matches (or close). */
+/** Write `data` (latin1: one char per byte) on a fresh connection; resolve with everything read until `until` matches (or close). */
 function rawExchange(port: number, data: string, until: RegExp): Promise<string> {
   return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => s.write(data));
+    const s = connect(port, '127.0.0.1', () => s.write(data, 'latin1'));
     let out = '';
     s.setEncoding('latin1').on('data', (c: string) => {
       out += c;
@@ -74,7 +74,6 @@ t.test('a WebSocket route tunnels the handshake and messages both ways', async (
   t.equal(line.requestId, 'ws-req-1');
   t.equal(line.error, undefined);
   t.ok((line.bytes as number) > 200_000, `bytes sent to the client counted (${line.bytes})`);
-  t.ok((line.durationMs as number) > 0);
   await waitFor(() => up.sockets[0]!.destroyed || up.sockets[0]!.readableEnded, 2_000);
   const metrics = await gw.registry.metrics();
   t.match(metrics, /gateway_requests_total\{route="live",method="GET",status_class="1xx"\} 1/);
@@ -111,8 +110,23 @@ t.test('closing either side closes the other', async (t) => {
   t.equal(b.status, 101);
   b.socket.resetAndDestroy();
   await waitFor(() => up.sockets[1]!.destroyed, 2_000);
-  await waitFor(() => gw.logs.filter((l) => l.msg === 'request' && l.status === 101).length === 2, 2_000);
+  // The upstream resets: so does the client's connection, and the log says whose failure it was.
+  const c = await openWs(gw.port, '/ws');
+  let clientError = '';
+  c.socket.on('error', (err: NodeJS.ErrnoException) => (clientError = err.code ?? ''));
+  up.sockets[2]!.resetAndDestroy();
+  await c.closed;
+  t.equal(clientError, 'ECONNRESET', 'a cut stream is not passed on as a clean close');
+  const lines = await waitFor(() => {
+    const l = gw.logs.filter((x) => x.msg === 'request' && x.status === 101);
+    return l.length === 3 ? l : null;
+  }, 2_000);
+  t.same(lines?.map((l) => l.error ?? null), [null, 'GW_CLIENT_CLOSED', 'GW_UPSTREAM_UNAVAILABLE']);
+  t.match(lines?.[2]?.detail, /upstream connection failed: ECONNRESET/);
   await waitFor(() => gw.server.connections === 0, 2_000);
+  const svc = gw.handler.table.services.get('ws')!;
+  t.same([svc.active, svc.pending, svc.retriesActive], [0, 0, 0], 'no counter leaked');
+  t.same(svc.endpoints.map((e) => e.active), [0], 'least-connections counts nothing open');
 });
 
 t.test('an idle tunnel is closed after the service timeouts.tunnelIdleMs', async (t) => {
@@ -152,6 +166,7 @@ t.test('the handshake goes through the pipeline: routing, limits, upstream refus
         route('limited', ['/limited'], 'ws', { websocket: true, rateLimits: [{ requests: 1, per: 'm', key: 'ip' }] }),
         route('refuse', ['/refuse'], 'ws', { websocket: true }),
         route('down', ['/down'], 'down', { websocket: true }),
+        route('fake', ['/fake', '/h2c'], 'ws', { websocket: true }),
       ],
     ),
   );
@@ -163,8 +178,7 @@ t.test('the handshake goes through the pipeline: routing, limits, upstream refus
   const limited = await openWs(gw.port, '/limited');
   t.equal(limited.status, 429, 'rate limits apply to handshakes');
   t.equal(limited.headers.connection, 'close');
-  t.match(limited.rest.toString(), /GW_RATE_LIMITED/);
-  await limited.closed;
+  t.match((await limited.closed).toString(), /GW_RATE_LIMITED/);
 
   const refused = await openWs(gw.port, '/refuse');
   t.equal(refused.status, 403, "the upstream's refusal is relayed");
@@ -172,12 +186,89 @@ t.test('the handshake goes through the pipeline: routing, limits, upstream refus
 
   const down = await openWs(gw.port, '/down');
   t.equal(down.status, 502);
-  t.match(down.rest.toString(), /GW_UPSTREAM_CONNECT|GW_BAD_GATEWAY|GW_UPSTREAM/);
-  await down.closed;
+  t.match((await down.closed).toString(), /"code":"GW_UPSTREAM_UNAVAILABLE"/);
 
   const missing = await openWs(gw.port, '/nowhere');
   t.equal(missing.status, 404, 'an unknown path is a 404 as for any request');
-  t.ok(up.handshakes.every((h) => h.url !== '/nowhere'));
+  t.match((await missing.closed).toString(), /GW_ROUTE_NOT_FOUND/);
+
+  // Upstreams that answer 101 but are not WebSocket servers: no tunnel to them.
+  for (const path of ['/fake', '/h2c']) {
+    const bad = await openWs(gw.port, path);
+    t.equal(bad.status, 502, `${path}: a 101 that is not a WebSocket answer is a 502`);
+    t.match((await bad.closed).toString(), /invalid response from upstream/);
+  }
+  const fake = await waitFor(() => gw.logs.find((l) => l.msg === 'request' && l.path === '/fake'), 2_000);
+  t.match(fake?.detail, /Sec-WebSocket-Accept does not match/);
+  const h2c = await waitFor(() => gw.logs.find((l) => l.msg === 'request' && l.path === '/h2c'), 2_000);
+  t.match(h2c?.detail, /switched to "h2c", not websocket/);
+  await waitFor(() => up.sockets.filter((s) => !s.destroyed).length === 0, 2_000);
+});
+
+t.test('a client that leaves before the 101 (FIN or reset) is a 499, and no tunnel opens', async (t) => {
+  const up = await startWsUpstream();
+  t.teardown(() => up.close());
+  const gw = await startInProcess(snapshot([service('ws', [up.url])], [route('slow', ['/slow'], 'ws', { websocket: true })]));
+  t.teardown(() => gw.close());
+  for (const how of ['end', 'reset'] as const) {
+    const s = connect(gw.port, '127.0.0.1');
+    s.on('error', () => {});
+    await new Promise((r) => s.once('connect', r));
+    s.write('GET /slow HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    await waitFor(() => up.handshakes.length === (how === 'end' ? 1 : 2), 2_000);
+    if (how === 'end') s.end();
+    else s.resetAndDestroy();
+    const line = await waitFor(() => gw.logs.filter((l) => l.msg === 'request').at(how === 'end' ? 0 : 1), 2_000);
+    t.equal(line?.status, 499, `${how}: logged as the client leaving`);
+    t.equal(line?.error, 'GW_CLIENT_CLOSED');
+  }
+  // The upstream's side of both handshakes is let go once its 101 comes.
+  await waitFor(() => up.sockets.length === 2 && up.sockets.every((x) => x.destroyed), 3_000);
+  const svc = gw.handler.table.services.get('ws')!;
+  t.same([svc.active, svc.pending, svc.retriesActive], [0, 0, 0], 'no counter leaked');
+});
+
+t.test('an Upgrade pipelined behind another request waits its turn', async (t) => {
+  const up = await startWsUpstream();
+  t.teardown(() => up.close());
+  const gw = await startInProcess(
+    snapshot([service('ws', [up.url])], [route('live', ['/ws'], 'ws', { websocket: true }), route('plain', ['/plain/*'], 'ws')]),
+  );
+  t.teardown(() => gw.close());
+  // A plain request, then a WebSocket handshake with a frame behind it, in one packet.
+  const out = await rawExchange(
+    gw.port,
+    'GET /plain/first HTTP/1.1\r\nHost: x\r\n\r\n' +
+      'GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n' +
+      textFrame('after', true).toString('latin1'),
+    /echo: after/,
+  );
+  t.match(out, /^HTTP\/1\.1 200 OK[\s\S]*plain GET \/plain\/first[\s\S]*HTTP\/1\.1 101 Switching Protocols[\s\S]*echo: after/, 'both answered, in order');
+  // An h2c upgrade behind a plain request: replayed in its turn.
+  const h2c = await rawExchange(
+    gw.port,
+    'GET /plain/one HTTP/1.1\r\nHost: x\r\n\r\nPOST /plain/two HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\ncontent-length: 3\r\n\r\nabc',
+    /plain POST \/plain\/two/,
+  );
+  t.match(h2c, /plain GET \/plain\/one[\s\S]*plain POST \/plain\/two/);
+  t.equal(up.plain.find((p) => p.req.url === '/plain/two')?.body, 'abc');
+});
+
+t.test('an Upgrade with more headers than maxHeaderCount is a 431, never replayed', async (t) => {
+  const up = await startWsUpstream();
+  t.teardown(() => up.close());
+  const gw = await startInProcess(snapshot([service('ws', [up.url])], [route('plain', ['/plain/*'], 'ws')]));
+  t.teardown(() => gw.close());
+  // Past Node's own cap (~1 000 lines) the rebuilt head would lose the Content-Length
+  // after them, and the body (a request) would be parsed as the next request.
+  const smuggled = 'GET /plain/SMUGGLED HTTP/1.1\r\nHost: x\r\n\r\n';
+  let head = 'POST /plain/front HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n';
+  for (let i = 0; i < 1500; i++) head += 'a: b\r\n';
+  const out = await rawExchange(gw.port, `${head}content-length: ${smuggled.length}\r\n\r\n${smuggled}`, /SMUGGLED/);
+  t.match(out, /^HTTP\/1\.1 431 /);
+  t.match(out, /connection: close/i);
+  t.notMatch(out, /SMUGGLED/);
+  t.equal(up.plain.length, 0, 'nothing reached the upstream');
 });
 
 t.test('an Upgrade the gateway does not tunnel is served as a plain request, body and keep-alive included', async (t) => {
@@ -242,4 +333,25 @@ t.test('a drain closes open tunnels at its deadline and tunnels no new handshake
   t.equal(await draining, false, 'the drain ran to its deadline');
   await c.closed;
   late.destroy();
+});
+
+t.test('limits.maxTunnels caps open tunnels per service: a handshake over it is a 503', async (t) => {
+  const up = await startWsUpstream();
+  t.teardown(() => up.close());
+  const gw = await startInProcess(
+    snapshot([service('ws', [up.url], { limits: { maxTunnels: 1 } })], [route('live', ['/ws'], 'ws', { websocket: true })]),
+  );
+  t.teardown(() => gw.close());
+  const first = await openWs(gw.port, '/ws');
+  t.equal(first.status, 101);
+  const second = await openWs(gw.port, '/ws');
+  t.equal(second.status, 503);
+  t.match((await second.closed).toString(), /maxTunnels limit \(1\)/);
+  first.socket.end();
+  await first.closed;
+  const svc = gw.handler.table.services.get('ws')!;
+  await waitFor(() => svc.tunnels === 0, 2_000);
+  const third = await openWs(gw.port, '/ws');
+  t.equal(third.status, 101, 'a closed tunnel frees its place');
+  third.socket.destroy();
 });
