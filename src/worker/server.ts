@@ -63,6 +63,10 @@ export class WorkerServer {
       },
       (req, res) => handler.handle(req, res),
     );
+    // Node would keep only the first ~1 000 header lines while llhttp frames the body by all
+    // of them (see #upgrade); `maxHeaderBytes` bounds the count, the pipeline refuses more
+    // than `limits.maxHeaderCount`.
+    this.#server.maxHeadersCount = 0;
     this.#server.on('connection', (socket: Socket) => {
       // Already admitted and tracked: this is the same connection, parsed again.
       if (this.#replayed.has(socket)) return;
@@ -111,8 +115,11 @@ export class WorkerServer {
    */
   #upgrade(req: IncomingMessage, socket: Socket, early: Buffer): void {
     // (A replayed head has no `Upgrade`: it never comes back here.)
-    // Node took its listeners off the socket; one must be on it before anything can fail.
-    socket.on('error', (err) => this.#logger.debug({ err: err.message, remote: socket.remoteAddress }, 'upgrade connection error'));
+    // Node took its listeners off the socket; one must be on it before anything can fail
+    // (one: a replayed keep-alive connection comes back here with each Upgrade it sends).
+    if (socket.listenerCount('error') === 0) {
+      socket.on('error', (err) => this.#logger.debug({ err: err.message, remote: socket.remoteAddress }, 'upgrade connection error'));
+    }
     this.#upgradeInTurn(req, socket, early);
   }
 
@@ -125,10 +132,9 @@ export class WorkerServer {
       return;
     }
     if (!socket.writable || socket.destroyed) return void socket.destroy();
-    // Node keeps only the first ~1 000 header lines (`maxHeadersCount`), while llhttp framed
-    // the body by all of them: a head rebuilt from a cut list could lose its Content-Length,
-    // and the body would be parsed as a request. The pipeline refuses more than
-    // `maxHeaderCount` (at most 1 000) anyway: so is a cut list, here, before any replay.
+    // A head rebuilt from a cut header list could lose its Content-Length, and the body
+    // would be parsed as a request. Node's own cut is off (maxHeadersCount 0, above), and
+    // what the pipeline would refuse for its count is refused here, before any replay.
     const limit = this.#handler.table.snapshot.server.limits.maxHeaderCount;
     if (req.rawHeaders.length > limit * 2) {
       const requestId = randomUUID();

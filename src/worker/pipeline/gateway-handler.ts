@@ -225,6 +225,8 @@ export class GatewayHandler {
   wantsTunnel(req: IncomingMessage): boolean {
     // RFC 9110 §7.8: an Upgrade in an HTTP/1.0 request is ignored.
     if (this.#draining || req.method !== 'GET' || req.httpVersion !== '1.1' || !asksForWebSocket(req.headers.upgrade)) return false;
+    // Without a key the upstream's 101 could not be checked (see UpstreamCall.upgraded).
+    if (typeof req.headers['sec-websocket-key'] !== 'string') return false;
     const length = req.headers['content-length'];
     if ((length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined) return false;
     try {

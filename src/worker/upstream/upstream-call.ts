@@ -302,6 +302,15 @@ export class UpstreamCall {
       this.#fail(upstreamError(Object.assign(new Error(`invalid 101 from upstream: ${invalid}`), { code: 'INVALID_UPGRADE' })));
       return;
     }
+    // maxTunnels is checked at admission too, but handshakes in flight are not tunnels yet.
+    const { service } = this.opts;
+    const maxTunnels = service.limits.maxTunnels;
+    if (maxTunnels > 0 && service.tunnels >= maxTunnels) {
+      upstream.destroy();
+      this.#tryEnded(t, 503, seconds, 'GW_UPSTREAM_OVERLOADED');
+      this.#fail(new UpstreamOverloadedError(service.name, 'maxTunnels', maxTunnels));
+      return;
+    }
     let headers = t.clientHeaders(rawHeaders, status);
     if (headers === null) headers = [];
     // Nothing follows a 101 as a body (RFC 9110 §15.2.2).
@@ -315,7 +324,6 @@ export class UpstreamCall {
     this.#tryEnded(t, status, seconds, null);
     this.#status = status;
     this.#tunneled = true;
-    const { service } = this.opts;
     if (this.#admitted) (this.#admitted = false), service.active--;
     this.#releaseSlot();
     let opening = `HTTP/1.1 ${status} Switching Protocols\r\n`;

@@ -308,7 +308,23 @@ t.test('an Upgrade the gateway does not tunnel is served as a plain request, bod
   );
   t.match(chunked, /^HTTP\/1\.1 200 OK/);
   t.equal(up.plain.find((p) => p.req.url === '/ws')?.body, 'abcde');
+
+  // A handshake without Sec-WebSocket-Key: its 101 could not be checked, so no tunnel.
+  const keyless = await rawExchange(gw.port, 'GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n', /plain GET \/ws/);
+  t.match(keyless, /^HTTP\/1\.1 200 OK/);
   t.equal(up.handshakes.length, 0, 'nothing was tunneled');
+
+  // Many Upgrades on one keep-alive connection: each is served, and nothing piles up.
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.name);
+  process.on('warning', onWarning);
+  t.teardown(() => process.off('warning', onWarning));
+  let many = '';
+  for (let i = 0; i < 15; i++) many += `GET /plain/m${i} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n`;
+  const answers = await rawExchange(gw.port, many, /plain GET \/plain\/m14/);
+  t.equal(answers.match(/HTTP\/1\.1 200 OK/g)?.length, 15);
+  await sleep(50);
+  t.same(warnings, [], 'no listener is added per request (MaxListenersExceededWarning)');
 });
 
 t.test('a drain closes open tunnels at its deadline and tunnels no new handshake', async (t) => {
@@ -339,7 +355,7 @@ t.test('limits.maxTunnels caps open tunnels per service: a handshake over it is 
   const up = await startWsUpstream();
   t.teardown(() => up.close());
   const gw = await startInProcess(
-    snapshot([service('ws', [up.url], { limits: { maxTunnels: 1 } })], [route('live', ['/ws'], 'ws', { websocket: true })]),
+    snapshot([service('ws', [up.url], { limits: { maxTunnels: 1 } })], [route('live', ['/ws', '/slow'], 'ws', { websocket: true })]),
   );
   t.teardown(() => gw.close());
   const first = await openWs(gw.port, '/ws');
@@ -354,4 +370,10 @@ t.test('limits.maxTunnels caps open tunnels per service: a handshake over it is 
   const third = await openWs(gw.port, '/ws');
   t.equal(third.status, 101, 'a closed tunnel frees its place');
   third.socket.destroy();
+  await waitFor(() => svc.tunnels === 0, 2_000);
+  // Two handshakes in flight at once (the upstream answers after 300 ms): one tunnel.
+  const both = await Promise.all([openWs(gw.port, '/slow'), openWs(gw.port, '/slow')]);
+  t.same(both.map((c) => c.status).sort(), [101, 503], 'handshakes in flight cannot overshoot the cap');
+  t.equal(svc.tunnels, 1);
+  for (const c of both) c.socket.destroy();
 });
