@@ -114,9 +114,9 @@ export class WorkerServer {
    * plain request without its `Upgrade`, as if Node had never seen one.
    */
   #upgrade(req: IncomingMessage, socket: Socket, early: Buffer): void {
-    // (A replayed head has no `Upgrade`: it never comes back here.)
     // Node took its listeners off the socket; one must be on it before anything can fail
-    // (one: a replayed keep-alive connection comes back here with each Upgrade it sends).
+    // (only one: a replayed keep-alive connection comes back here with each Upgrade it
+    // sends; a replayed head itself has no `Upgrade`, so it never loops).
     if (socket.listenerCount('error') === 0) {
       socket.on('error', (err) => this.#logger.debug({ err: err.message, remote: socket.remoteAddress }, 'upgrade connection error'));
     }
