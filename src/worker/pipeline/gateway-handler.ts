@@ -32,7 +32,7 @@ import { clientAddress, effectiveLimits, limitKeyOf, rateLimitHeaders, requestIs
 import { HeaderNames, UpstreamCall, asksForWebSocket, type HandshakeWait, queuedBehindAnother, upstreamRequestHeaders, type CallHooks, type ExchangeOutcome } from '../upstream/index.js';
 import { BodyLimit } from './body-limit.js';
 import { hostnameOf } from './client-host.js';
-import { expectsContinue, hasUnreadBody } from './unread-body.js';
+import { declaresBody, expectsContinue, hasUnreadBody } from './unread-body.js';
 import { answerPreflight } from './preflight.js';
 import { RequestIds } from './request-id.js';
 import { isIdentityKey, renderRewrite, type RouteTable, type RouteTarget, type ScopedLimit } from './route-table.js';
@@ -227,8 +227,7 @@ export class GatewayHandler {
     if (this.#draining || req.method !== 'GET' || req.httpVersion !== '1.1' || !asksForWebSocket(req.headers.upgrade)) return false;
     // Without a key the upstream's 101 could not be checked (see UpstreamCall.upgraded).
     if (typeof req.headers['sec-websocket-key'] !== 'string') return false;
-    const length = req.headers['content-length'];
-    if ((length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined) return false;
+    if (declaresBody(req)) return false;
     try {
       const url = req.url ?? '/';
       const target = url.charCodeAt(0) === 0x2f ? url : originFormOf(url, req.headers.host);

@@ -8,7 +8,11 @@ import type { IncomingMessage } from 'node:http';
 
 /** True when `req` declared a body (chunked, or a non-zero length) that has not been read to its end. */
 export function hasUnreadBody(req: IncomingMessage): boolean {
-  if (req.complete) return false;
+  return !req.complete && declaresBody(req);
+}
+
+/** True when `req` declared a body: chunked, or a non-zero length. */
+export function declaresBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

@@ -175,9 +175,8 @@ export class UpstreamCall {
       this.#fail(new UpstreamOverloadedError(service.name, 'maxRequests', max));
       return;
     }
-    const maxTunnels = service.limits.maxTunnels;
-    if (this.opts.tunnel != null && maxTunnels > 0 && service.tunnels >= maxTunnels) {
-      this.#fail(new UpstreamOverloadedError(service.name, 'maxTunnels', maxTunnels));
+    if (this.opts.tunnel != null && tunnelsFull(service)) {
+      this.#fail(new UpstreamOverloadedError(service.name, 'maxTunnels', service.limits.maxTunnels));
       return;
     }
     service.active++;
@@ -304,11 +303,10 @@ export class UpstreamCall {
     }
     // maxTunnels is checked at admission too, but handshakes in flight are not tunnels yet.
     const { service } = this.opts;
-    const maxTunnels = service.limits.maxTunnels;
-    if (maxTunnels > 0 && service.tunnels >= maxTunnels) {
+    if (tunnelsFull(service)) {
       upstream.destroy();
       this.#tryEnded(t, 503, seconds, 'GW_UPSTREAM_OVERLOADED');
-      this.#fail(new UpstreamOverloadedError(service.name, 'maxTunnels', maxTunnels));
+      this.#fail(new UpstreamOverloadedError(service.name, 'maxTunnels', service.limits.maxTunnels));
       return;
     }
     let headers = t.clientHeaders(rawHeaders, status);
@@ -447,14 +445,10 @@ export class UpstreamCall {
 
   /** -1 when the upstream asks for a longer pause than we hold a client; else the wait (or -2: backoff). */
   #retryAfter(rawHeaders: Buffer[]): number {
-    for (let i = 0; i < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i]!;
-      if (name.length !== 11 || this.opts.headerNames.of(name).lower !== 'retry-after') continue;
-      const ms = parseRetryAfter(rawHeaders[i + 1]!.toString('latin1'), Date.now());
-      if (ms === null) return -2;
-      return ms > this.opts.service.retry.backoff.maxMs ? -1 : ms;
-    }
-    return -2;
+    const value = fieldOf(rawHeaders, this.opts.headerNames, 'retry-after');
+    const ms = value === null ? null : parseRetryAfter(value, Date.now());
+    if (ms === null) return -2;
+    return ms > this.opts.service.retry.backoff.maxMs ? -1 : ms;
   }
 
   #admitRetry(): boolean {
@@ -541,10 +535,18 @@ export class UpstreamCall {
   }
 }
 
+/** Whether `service` has as many open tunnels as `limits.maxTunnels` allows (0: no limit). */
+function tunnelsFull(service: UpstreamService): boolean {
+  const max = service.limits.maxTunnels;
+  return max > 0 && service.tunnels >= max;
+}
+
 /** The first value of the field `lower` in `rawHeaders`, or null. */
 function fieldOf(rawHeaders: Buffer[], names: HeaderNames, lower: string): string | null {
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (names.of(rawHeaders[i]!).lower === lower) return rawHeaders[i + 1]!.toString('latin1');
+    const name = rawHeaders[i]!;
+    // Field names are ASCII tokens: a name of another length is never looked up.
+    if (name.length === lower.length && names.of(name).lower === lower) return rawHeaders[i + 1]!.toString('latin1');
   }
   return null;
 }
