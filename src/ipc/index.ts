@@ -5,5 +5,6 @@ export { parsePattern, type ParsedPattern, type PatternSegment } from './route-p
 export * from './resilience-config.js';
 export * from './security-config.js';
 export * from './auth-config.js';
+export * from './tls-config.js';
 export { IpcCalls } from './ipc-calls.js';
 export * from './header-names.js';

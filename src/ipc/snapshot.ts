@@ -7,6 +7,7 @@ import type { CorsConfig, RouteLimitsConfig, RouteSecurityHeadersConfig, Securit
 import type { HealthCheckConfig, OutlierConfig, RetryConfig, ServiceLimitsConfig } from './resilience-config.js';
 import type { AuthConfig, RouteAuthConfig } from './auth-config.js';
 import type { TelemetryConfig } from './tracing-config.js';
+import type { TlsConfig } from './tls-config.js';
 
 /** Load-balancing algorithms a service can choose. */
 export type LoadBalancerKind =
@@ -140,6 +141,8 @@ export interface ServerConfig {
     /** `;` in a path: kept (dot segments with parameters refused), or refused. */
     readonly semicolons: 'keep' | 'reject';
   };
+  /** TLS termination; absent or null = plain HTTP (see tls-config.ts). */
+  readonly tls?: TlsConfig | null;
 }
 
 /** Everything a worker needs to serve, versioned. */

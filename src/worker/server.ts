@@ -8,7 +8,8 @@
  * moment earlier gets a reset it cannot tell from a failure. Instead every later response
  * carries `Connection: close` and idle sockets expire through the keep-alive timeout.
  */
-import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type Server, type ServerOptions } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import net, { type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_METHODS, type ServerConfig } from '../ipc/index.js';
@@ -16,6 +17,7 @@ import type { ConnectionMetrics, Logger } from '../telemetry/index.js';
 import { ExpectationFailedError } from '../common/index.js';
 import { sendError, TrustedProxies, type GatewayHandler } from './pipeline/index.js';
 import { ConnectionLimiter } from './connection-limiter.js';
+import { TlsContexts } from './tls-contexts.js';
 import { requestIsHttps } from './policies/index.js';
 import { HandshakeWait, responseInProgress } from './upstream/index.js';
 
@@ -30,7 +32,9 @@ const CUT_LOG_WAIT_MS = 1_000;
 
 /** A listening worker server with drain support. */
 export class WorkerServer {
-  readonly #server: Server;
+  readonly #server: Server | TlsServer;
+  /** The event on which the HTTP layer takes a connection: 'secureConnection' once TLS is up. */
+  readonly #connectionEvent: 'connection' | 'secureConnection';
   readonly #sockets = new Set<Socket>();
   /** Sockets handed back to the HTTP server after an Upgrade it will not tunnel (see #replay). */
   readonly #replayed = new WeakSet<Socket>();
@@ -49,24 +53,41 @@ export class WorkerServer {
     this.#logger = logger;
     const trusted = new TrustedProxies(config.trustedProxies);
     this.#limiter = new ConnectionLimiter(config.limits.maxConnectionsPerIp ?? 0, (address) => trusted.has(address));
-    this.#server = createServer(
-      {
-        maxHeaderSize: config.limits.maxHeaderBytes,
-        headersTimeout: config.timeouts.headersMs,
-        requestTimeout: config.timeouts.requestMs,
-        keepAliveTimeout: config.timeouts.keepAliveMs,
-        // Node checks the header/request deadlines on this interval (default 30 s), so
-        // a slow client would otherwise hold its socket up to 30 s past the deadline.
-        connectionsCheckingInterval: Math.min(1_000, config.timeouts.headersMs),
-        // The gateway checks Host itself (pipeline/request-guard.ts) to answer with the JSON error body.
-        requireHostHeader: false,
-      },
-      (req, res) => handler.handle(req, res),
-    );
+    const options: ServerOptions = {
+      maxHeaderSize: config.limits.maxHeaderBytes,
+      // Counted from the TLS handshake's end on a TLS listener (which has its own deadline).
+      headersTimeout: config.timeouts.headersMs,
+      requestTimeout: config.timeouts.requestMs,
+      keepAliveTimeout: config.timeouts.keepAliveMs,
+      // Node checks the header/request deadlines on this interval (default 30 s), so
+      // a slow client would otherwise hold its socket up to 30 s past the deadline.
+      connectionsCheckingInterval: Math.min(1_000, config.timeouts.headersMs),
+      // The gateway checks Host itself (pipeline/request-guard.ts) to answer with the JSON error body.
+      requireHostHeader: false,
+    };
+    const serve = (req: IncomingMessage, res: ServerResponse) => handler.handle(req, res);
+    if (config.tls === undefined || config.tls === null) {
+      this.#server = createServer(options, serve);
+      this.#connectionEvent = 'connection';
+    } else {
+      this.#server = createTlsServer({ ...options, ...new TlsContexts(config.tls).serverOptions() }, serve);
+      this.#connectionEvent = 'secureConnection';
+      // A failed or timed-out handshake, plain HTTP sent to the TLS port, a client that
+      // refused the certificate. First in line: https.Server passes the error on to
+      // 'clientError', whose HTTP answer has no TLS session to travel in (a socket left
+      // open that way would outlive the handshake deadline), so the socket goes now.
+      this.#server.prependListener('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+        connectionMetrics?.rejected('tls_handshake');
+        this.#logger.debug({ err: err.message, code: err.code, remote: socket.remoteAddress }, 'TLS handshake failed');
+        socket.destroy();
+      });
+    }
     // Node would keep only the first ~1 000 header lines while llhttp frames the body by all
     // of them (see #upgrade); `maxHeaderBytes` bounds the count, the pipeline refuses more
     // than `limits.maxHeaderCount`.
     this.#server.maxHeadersCount = 0;
+    // On a TLS listener this is the TCP connection, before its handshake: admitted or
+    // refused before any TLS work, and tracked until it closes (its TLS socket with it).
     this.#server.on('connection', (socket: Socket) => {
       // Already admitted and tracked: this is the same connection, parsed again.
       if (this.#replayed.has(socket)) return;
@@ -169,7 +190,7 @@ export class WorkerServer {
     const bytes = Buffer.from(`${head}\r\n`, 'latin1');
     this.#replayed.add(socket);
     socket.unshift(early.length === 0 ? bytes : Buffer.concat([bytes, early]));
-    this.#server.emit('connection', socket);
+    this.#server.emit(this.#connectionEvent, socket);
   }
 
   /** Listen on `host:port` (shared through the cluster primary). */
@@ -228,6 +249,8 @@ export class WorkerServer {
   }
 
   #clientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    // A failed TLS handshake, already handled (see the constructor).
+    if (socket.destroyed) return;
     const [status, code, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'GW_BAD_REQUEST', 'malformed HTTP request'];
     this.#logger.debug({ err: err.message, parserCode: err.code, remote: socket.remoteAddress }, 'client error');
     // A response may be in progress on this socket (pipelining, a slow upload past its

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { CLI, ROOT } from './repo.js';
 import { freePort, waitFor } from './net.js';
 
@@ -39,6 +39,8 @@ export interface StartOptions {
   readonly env?: Record<string, string>;
   /** Wait for /ready (default true). */
   readonly waitReady?: boolean;
+  /** The gateway listens with TLS (`server.tls`): `url` is https, and /ready is asked with this CA. */
+  readonly tlsCa?: string;
 }
 
 /** Build a config with sensible test defaults around `services` and `routes`. */
@@ -80,7 +82,7 @@ export async function startGateway(makeConfig: (port: number) => unknown, opts: 
   const gw: GatewayProcess = {
     child,
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `${opts.tlsCa === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
     configFile,
     stateDir: join(dir, 'state'),
     logs,
@@ -101,16 +103,20 @@ export async function startGateway(makeConfig: (port: number) => unknown, opts: 
   };
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (gw.stderr += c));
   if (opts.waitReady !== false) {
+    // The chain is checked, not the name: a test may serve a certificate without 127.0.0.1 in it.
+    const dispatcher = opts.tlsCa === undefined ? undefined : new Agent({ connect: { ca: opts.tlsCa, checkServerIdentity: () => undefined } });
     try {
       await waitFor(async () => {
         if (child.exitCode !== null) throw new Error(`gateway exited early (${child.exitCode}): ${gw.stderr}`);
-        const res = await request(`${gw.url}/__gateway/ready`);
+        const res = await request(`${gw.url}/__gateway/ready`, { dispatcher });
         const body = (await res.body.json()) as { workersUp: number; workersWanted: number };
         return res.statusCode === 200 && body.workersUp === body.workersWanted;
       }, 20_000, 50);
     } catch (err) {
       await gw.stop('SIGKILL');
       throw new Error(`${(err as Error).message}\nlogs: ${JSON.stringify(logs.slice(-20))}\nstderr: ${gw.stderr}`);
+    } finally {
+      await dispatcher?.close();
     }
   }
   return gw;

@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http, { type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { listenOnLoopback } from './net.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -183,7 +184,7 @@ export interface WsClient {
  * Open `path` on `port` with a WebSocket handshake (`headers` added or overriding);
  * `after` is written in the same packet as the handshake.
  */
-export function openWs(port: number, path: string, headers: Record<string, string> = {}, after: Buffer = Buffer.alloc(0)): Promise<WsClient> {
+export function openWs(port: number, path: string, headers: Record<string, string> = {}, after: Buffer = Buffer.alloc(0), tls: ConnectionOptions | null = null): Promise<WsClient> {
   const key = randomBytes(16).toString('base64');
   const fields: Record<string, string> = {
     host: `127.0.0.1:${port}`,
@@ -196,7 +197,9 @@ export function openWs(port: number, path: string, headers: Record<string, strin
   let head = `GET ${path} HTTP/1.1\r\n`;
   for (const [k, v] of Object.entries(fields)) head += `${k}: ${v}\r\n`;
   return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(Buffer.concat([Buffer.from(`${head}\r\n`), after])));
+    const send = () => socket.write(Buffer.concat([Buffer.from(`${head}\r\n`), after]));
+    // `tls`: wss, over the gateway's TLS listener.
+    const socket: Socket = tls === null ? connect(port, '127.0.0.1', send) : tlsConnect({ port, host: '127.0.0.1', ...tls }, send);
     socket.on('error', () => {});
     let buf = Buffer.alloc(0);
     let all = Buffer.alloc(0);

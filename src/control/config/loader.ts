@@ -13,12 +13,13 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLError } from 'yaml';
 import type { ConfigProblem } from '../../common/index.js';
-import { deepFreeze, type ConfigSnapshot, type LoadBalancerKind } from '../../ipc/index.js';
+import { deepFreeze, type ConfigSnapshot, type LoadBalancerKind, type TlsConfig } from '../../ipc/index.js';
 import { interpolateDocument, type EnvVars } from './interpolate.js';
 import { schemaProblems, validateSchema } from './schema.js';
 import { checkConfig, normalizeInstanceUrl, type RawConfig } from './semantic-checks.js';
 import { routeSecuritySnapshot, serverSecuritySnapshot } from './security-snapshot.js';
 import { checkAuth, withAuth, type RawAuthDocument, type ResolvedKeys } from './auth-checks.js';
+import { checkTls, type RawTlsDocument } from './tls-checks.js';
 
 /** Outcome of `loadConfig`: a frozen snapshot, or every problem found. */
 export type LoadResult = { ok: true; snapshot: ConfigSnapshot } | { ok: false; problems: ConfigProblem[] };
@@ -106,15 +107,17 @@ export async function loadConfig(file: string, opts: LoadOptions): Promise<LoadR
   // out as an echo, and if they trip over such an item, the schema's problems stand alone.
   const report: Report = (path, message) => echo(path) || invalidItems.has(itemOf(path)) || add(path, message);
   let authKeys: ResolvedKeys = new Map();
+  let tls: TlsConfig | null = null;
   try {
     checkConfig(data as RawConfig, report);
-    // Async (reads key files), so it runs after the sync checks; see auth-checks.ts.
+    // Async (they read key files), so they run after the sync checks; see auth-checks.ts, tls-checks.ts.
     authKeys = await checkAuth(data as RawAuthDocument, { env: opts.env, configDir: dirname(file) }, report);
+    tls = await checkTls(data as RawTlsDocument, { configDir: dirname(file) }, report);
   } catch (err) {
     if (schemaErrors.length === 0) throw err;
   }
   if (problems.length > 0) return { ok: false, problems: sortProblems(problems) };
-  const snapshot = withAuth(buildSnapshot(data as RawConfig, file, opts.version), data as RawAuthDocument, authKeys);
+  const snapshot = withAuth(buildSnapshot(data as RawConfig, file, opts.version, tls), data as RawAuthDocument, authKeys);
   return { ok: true, snapshot: deepFreeze(snapshot) };
 }
 
@@ -143,7 +146,7 @@ function applyEnvOverrides(
 }
 
 /** The snapshot, with exactly the fields of the ipc interfaces (extra keys never leak). */
-function buildSnapshot(raw: RawConfig, file: string, version: number): ConfigSnapshot {
+function buildSnapshot(raw: RawConfig, file: string, version: number, tls: TlsConfig | null): ConfigSnapshot {
   const { server: s } = raw;
   return {
     version,
@@ -161,6 +164,8 @@ function buildSnapshot(raw: RawConfig, file: string, version: number): ConfigSna
       timeouts: { ...s.timeouts },
       paths: { ...s.paths },
       ...serverSecuritySnapshot(s as Parameters<typeof serverSecuritySnapshot>[0]),
+      // Only when configured: a plain-HTTP snapshot stays exactly what it was before TLS.
+      ...(tls === null ? {} : { tls }),
     },
     services: raw.services.map((svc) => ({
       name: svc.name,

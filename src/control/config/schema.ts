@@ -10,6 +10,7 @@ import { healthCheckSchema, outlierSchema, retrySchema, serviceLimitsSchema } fr
 import { maxConnectionsPerIpSchema, routeSecurityProperties, serverMethodsSchema, serverSecurityHeadersSchema } from './schema-security.js';
 import { authSchema, RATE_LIMIT_KEY, routeAuthSchema } from './schema-auth.js';
 import { telemetrySchema } from './schema-telemetry.js';
+import { serverTlsSchema } from './schema-tls.js';
 
 const NAME_RULE = '1-64 letters, digits, ".", "_" or "-", starting with a letter or digit';
 
@@ -192,6 +193,7 @@ export const configSchema = {
             semicolons: { enum: ['keep', 'reject'], default: 'keep' },
           },
         },
+        tls: serverTlsSchema,
       },
     },
     services: { type: 'array', items: service },

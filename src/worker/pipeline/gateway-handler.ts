@@ -28,7 +28,7 @@ import {
 } from '../../common/index.js';
 import { methodLabel, requestTraceOf, statusClass, type DataPlaneMetrics, type Logger, type RequestTracer } from '../../telemetry/index.js';
 import { normalizePath, type RouteLookup } from '../router/index.js';
-import { clientAddress, effectiveLimits, limitKeyOf, rateLimitHeaders, requestIsHttps, type AuthPolicy, type Identity, type RateLimitAsk } from '../policies/index.js';
+import { clientAddress, connectionIsTls, effectiveLimits, limitKeyOf, rateLimitHeaders, requestIsHttps, type AuthPolicy, type Identity, type RateLimitAsk } from '../policies/index.js';
 import { HeaderNames, UpstreamCall, asksForWebSocket, type HandshakeWait, queuedBehindAnother, upstreamRequestHeaders, type CallHooks, type ExchangeOutcome } from '../upstream/index.js';
 import { BodyLimit } from './body-limit.js';
 import { hostnameOf } from './client-host.js';
@@ -533,7 +533,7 @@ export class GatewayHandler {
     const headers = upstreamRequestHeaders(ctx.raw ?? req.rawHeaders, {
       remoteAddress,
       trusted: this.#trusted.has(remoteAddress),
-      proto: 'http',
+      proto: connectionIsTls(req) ? 'https' : 'http',
       requestId,
       via: this.#via,
       upstreamHost: route.preserveHost ? (req.headers.host ?? null) : null,

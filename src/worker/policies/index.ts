@@ -7,6 +7,6 @@ export { RefusalCache } from './refusal-cache.js';
 export { clientAddress, limitKeyOf } from './rate-limit-keys.js';
 export { rateLimitHeaders, windowSeconds } from './rate-limit-headers.js';
 export { CorsPolicy, type PreflightResult } from './cors-policy.js';
-export { ResponseHeaderPolicy, requestIsHttps } from './response-header-policy.js';
+export { ResponseHeaderPolicy, connectionIsTls, requestIsHttps } from './response-header-policy.js';
 export { RoutePolicy } from './route-policy.js';
 export { AuthRuntime, AuthPolicy, effectiveLimits, type Identity } from './auth/index.js';

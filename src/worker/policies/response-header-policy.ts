@@ -9,9 +9,9 @@
  *     header: an application that sets its own, more specific policy (a page that must
  *     be framed by its own origin) keeps it. To force the gateway's value, also list the
  *     header in `removeResponseHeaders`;
- *   - `Strict-Transport-Security` only on requests known to be HTTPS, i.e. from a trusted
- *     proxy saying `X-Forwarded-Proto: https` (the gateway has no TLS of its own, and
- *     RFC 6797 §7.2 says HSTS over plain HTTP must be ignored);
+ *   - `Strict-Transport-Security` only on requests known to be HTTPS: over the gateway's
+ *     own TLS listener, or from a trusted proxy saying `X-Forwarded-Proto: https`
+ *     (RFC 6797 §7.2 says HSTS over plain HTTP must be ignored);
  *   - `hideServerHeaders` drops `Server` and `X-Powered-By`; on a CORS route the
  *     upstream's own `Access-Control-*` headers are dropped too (the gateway is the
  *     authority, two answers would contradict each other).
@@ -134,13 +134,19 @@ class RequestHeaders implements ResponseHeaderHook {
 }
 
 /**
- * Whether the client reached the gateway over HTTPS: only a trusted proxy can say so,
- * through the first `X-Forwarded-Proto` entry (the gateway itself speaks plain HTTP).
+ * Whether the client reached the gateway over HTTPS: its connection is the gateway's own
+ * TLS (`server.tls`), or a trusted proxy says so through the first `X-Forwarded-Proto` entry.
  */
 export function requestIsHttps(req: IncomingMessage, trusted: { has(address: string | undefined): boolean }): boolean {
+  if (connectionIsTls(req)) return true;
   const header = req.headers['x-forwarded-proto'];
   if (header === undefined || !trusted.has(req.socket.remoteAddress)) return false;
   const proto = typeof header === 'string' ? header : header.join(',');
   const comma = proto.indexOf(',');
   return (comma === -1 ? proto : proto.slice(0, comma)).trim().toLowerCase() === 'https';
+}
+
+/** Whether `req` came over the gateway's own TLS listener. */
+export function connectionIsTls(req: IncomingMessage): boolean {
+  return (req.socket as { encrypted?: boolean }).encrypted === true;
 }

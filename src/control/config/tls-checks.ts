@@ -1,0 +1,179 @@
+/**
+ * Checks and snapshot building for `server.tls` (after the schema passed).
+ *
+ * The files are read and checked here, in the control plane, so `gateway check` and a
+ * reload refuse what a worker could not serve, and workers get the PEM text in the
+ * snapshot (they never read key files). For each certificate:
+ *  - `certFile` holds one or more certificates, leaf first, each issued by the next (a
+ *    chain out of order fails in some clients only, which is the worst way to find out),
+ *    and no private key;
+ *  - the leaf is valid now (an expired certificate fails every client, so a config that
+ *    serves one is refused rather than started);
+ *  - `keyFile` is an unencrypted private key (the gateway never holds a passphrase) that
+ *    matches the leaf, and OpenSSL accepts the pair at its security level;
+ *  - the names it answers for are the leaf's subjectAltName DNS entries. Only the first
+ *    certificate (the default) may have none, and no name is served by two certificates:
+ *    SNI could only ever pick one of them.
+ * Session ticket keys are drawn here for each loaded config: every worker of one config
+ * version resumes the sessions of the others, and a reload rotates them.
+ */
+import { createPrivateKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
+import type { TlsCertificate, TlsConfig } from '../../ipc/index.js';
+import type { KeyPath, Report } from './loader.js';
+
+/** A schema-valid `server.tls`. */
+interface RawTls {
+  certificates: { certFile: string; keyFile: string }[];
+  minVersion: TlsConfig['minVersion'];
+  ciphers?: string;
+  handshakeTimeoutMs: number;
+}
+
+/** The schema-valid part of the document this file reads. */
+export interface RawTlsDocument {
+  server: { tls?: RawTls };
+}
+
+/** What the checks need besides the document. */
+export interface TlsCheckContext {
+  /** Relative file names are resolved against it. */
+  readonly configDir: string;
+  /** Current time in ms (tests pin it). */
+  readonly now?: number;
+}
+
+const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+
+/** Check `server.tls` and resolve it for the snapshot; null when TLS is off or invalid. */
+export async function checkTls(doc: RawTlsDocument, ctx: TlsCheckContext, report: Report): Promise<TlsConfig | null> {
+  const raw = doc.server.tls;
+  if (raw === undefined) return null;
+  const at = (...rest: (string | number)[]): KeyPath => ['server', 'tls', ...rest];
+  let ok = true;
+  const fail = (path: KeyPath, message: string): void => {
+    ok = false;
+    report(path, message);
+  };
+  if (raw.ciphers !== undefined) {
+    try {
+      createSecureContext({ ciphers: raw.ciphers, minVersion: raw.minVersion });
+    } catch (err) {
+      fail(at('ciphers'), `OpenSSL refuses this cipher list: ${(err as Error).message}`);
+    }
+  }
+  const now = ctx.now ?? Date.now();
+  const certificates: TlsCertificate[] = [];
+  const servedBy = new Map<string, number>();
+  for (const [i, entry] of raw.certificates.entries()) {
+    const cert = await readCertificate(resolve(ctx.configDir, entry.certFile), now, (m) => fail(at('certificates', i, 'certFile'), m));
+    const key = await readKey(resolve(ctx.configDir, entry.keyFile), (m) => fail(at('certificates', i, 'keyFile'), m));
+    if (cert === null || key === null) continue;
+    if (!cert.leaf.checkPrivateKey(key.object)) {
+      fail(at('certificates', i, 'keyFile'), `${key.file}: does not match the certificate in ${cert.file}`);
+      continue;
+    }
+    try {
+      createSecureContext({ cert: cert.pem, key: key.pem, minVersion: raw.minVersion });
+    } catch (err) {
+      fail(at('certificates', i), `OpenSSL refuses this certificate and key: ${(err as Error).message}`);
+      continue;
+    }
+    const names = [...new Set(dnsNames(cert.leaf))];
+    if (names.length === 0 && i > 0) {
+      fail(at('certificates', i, 'certFile'), `${cert.file}: has no DNS names in its subjectAltName, so SNI can never choose it (only the first certificate, the default, may have none)`);
+      continue;
+    }
+    for (const name of names) {
+      const first = servedBy.get(name);
+      if (first === undefined) servedBy.set(name, i);
+      else fail(at('certificates', i, 'certFile'), `${cert.file}: "${name}" is already served by server.tls.certificates[${first}]`);
+    }
+    certificates.push({ cert: cert.pem, key: key.pem, names, certFile: cert.file, notAfter: new Date(cert.leaf.validTo).toISOString() });
+  }
+  if (!ok) return null;
+  return {
+    certificates,
+    minVersion: raw.minVersion,
+    ciphers: raw.ciphers ?? null,
+    handshakeTimeoutMs: raw.handshakeTimeoutMs,
+    ticketKeys: randomBytes(48).toString('hex'),
+  };
+}
+
+/** Read and check a certificate chain file; null (after `fail`) when it is unusable. */
+async function readCertificate(file: string, now: number, fail: (message: string) => void): Promise<{ file: string; pem: string; leaf: X509Certificate } | null> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    fail(`cannot read certificate file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    return null;
+  }
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
+    fail(`${file}: holds a private key; certFile takes certificates only (the key goes in keyFile)`);
+    return null;
+  }
+  const blocks = text.match(CERT_BLOCK) ?? [];
+  if (blocks.length === 0) {
+    fail(`${file}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it`);
+    return null;
+  }
+  const chain: X509Certificate[] = [];
+  for (const [n, block] of blocks.entries()) {
+    try {
+      chain.push(new X509Certificate(block));
+    } catch (err) {
+      fail(`${file}: certificate ${n + 1} does not parse: ${(err as Error).message}`);
+      return null;
+    }
+  }
+  for (let n = 0; n + 1 < chain.length; n++) {
+    if (!chain[n]!.checkIssued(chain[n + 1]!)) {
+      fail(`${file}: certificate ${n + 2} did not issue certificate ${n + 1}; the chain must be in order, leaf first`);
+      return null;
+    }
+  }
+  const leaf = chain[0]!;
+  if (Date.parse(leaf.validFrom) > now) {
+    fail(`${file}: not valid before ${new Date(leaf.validFrom).toISOString()}`);
+    return null;
+  }
+  if (Date.parse(leaf.validTo) <= now) {
+    fail(`${file}: expired on ${new Date(leaf.validTo).toISOString()}`);
+    return null;
+  }
+  return { file, pem: blocks.join('\n') + '\n', leaf };
+}
+
+/** Read and check a private key file; null (after `fail`) when it is unusable. */
+async function readKey(file: string, fail: (message: string) => void): Promise<{ file: string; pem: string; object: KeyObject } | null> {
+  let pem: string;
+  try {
+    pem = await readFile(file, 'utf8');
+  } catch (err) {
+    fail(`cannot read key file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    return null;
+  }
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pem)) {
+    fail(`${file}: the key is encrypted; the gateway needs it unencrypted, in a file only its user can read (openssl pkey -in ${file} -out <new file>)`);
+    return null;
+  }
+  try {
+    return { file, pem, object: createPrivateKey(pem) };
+  } catch (err) {
+    fail(`${file}: not a PEM private key: ${(err as Error).message}`);
+    return null;
+  }
+}
+
+/** The DNS names of a leaf's subjectAltName, lower case. */
+function dnsNames(leaf: X509Certificate): string[] {
+  const names: string[] = [];
+  for (const entry of (leaf.subjectAltName ?? '').split(', ')) {
+    if (entry.startsWith('DNS:')) names.push(entry.slice(4).toLowerCase());
+  }
+  return names;
+}

@@ -1,0 +1,72 @@
+/**
+ * The secure contexts of a TLS listener and the SNI choice between them.
+ *
+ * The first certificate is the server's own context: clients that send no SNI name, or
+ * one no certificate covers, get it (and then see a name mismatch, as they would from
+ * any server). Otherwise an exact name wins over a wildcard; a wildcard covers exactly
+ * one label (`*.example.com` covers `a.example.com`, not `example.com` nor
+ * `a.b.example.com`; RFC 6125 §6.4.3). Names compare in lower case. The control thread
+ * made sure no name is served by two certificates (config/tls-checks.ts).
+ *
+ * Every context gets the same session ticket keys: a session ticket opens on whichever
+ * context (and, since the keys come with the snapshot, whichever worker) the client
+ * reaches next.
+ */
+import { createSecureContext, type SecureContext, type TlsOptions } from 'node:tls';
+import type { TlsConfig } from '../ipc/index.js';
+
+/** HTTP/1.1 only: the gateway does not speak HTTP/2 (ALPN lets a client know before it tries). */
+const ALPN = ['http/1.1'];
+
+/** SNI lookup over a listener's certificates. */
+export class TlsContexts {
+  /** Name → context; null for the default context (Node falls back to it). */
+  readonly #exact = new Map<string, SecureContext | null>();
+  /** `*.example.com` is stored under `example.com`. */
+  readonly #wildcard = new Map<string, SecureContext | null>();
+  readonly #config: TlsConfig;
+  readonly #ticketKeys: Buffer;
+
+  constructor(config: TlsConfig) {
+    this.#config = config;
+    this.#ticketKeys = Buffer.from(config.ticketKeys, 'hex');
+    config.certificates.forEach((c, i) => {
+      const context = i === 0 ? null : createSecureContext({ ...this.#common(), cert: c.cert, key: c.key });
+      for (const name of c.names) {
+        if (name.startsWith('*.')) this.#wildcard.set(name.slice(2), context);
+        else this.#exact.set(name, context);
+      }
+    });
+  }
+
+  /** Options for `https.createServer`: the default certificate, protocol floor, SNI, tickets. */
+  serverOptions(): TlsOptions {
+    const first = this.#config.certificates[0]!;
+    return {
+      ...this.#common(),
+      cert: first.cert,
+      key: first.key,
+      ALPNProtocols: ALPN,
+      handshakeTimeout: this.#config.handshakeTimeoutMs,
+      SNICallback: (servername, cb) => cb(null, this.select(servername)),
+    };
+  }
+
+  /** The context for an SNI name; undefined means the default one. */
+  select(servername: string): SecureContext | undefined {
+    const name = servername.toLowerCase();
+    const exact = this.#exact.get(name);
+    if (exact !== undefined) return exact ?? undefined;
+    const dot = name.indexOf('.');
+    if (dot <= 0) return undefined;
+    return this.#wildcard.get(name.slice(dot + 1)) ?? undefined;
+  }
+
+  #common(): TlsOptions {
+    return {
+      minVersion: this.#config.minVersion,
+      ticketKeys: this.#ticketKeys,
+      ...(this.#config.ciphers === null ? {} : { ciphers: this.#config.ciphers }),
+    };
+  }
+}

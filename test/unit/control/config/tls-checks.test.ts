@@ -1,0 +1,143 @@
+/** `server.tls`: certificate and key files read and checked at load, every problem with its line. */
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../../../../src/control/config/index.js';
+import { brief, problemsOf, ROOT, snapshotOf, withRoutes } from './helpers.js';
+
+const pem = (name: string): string => readFileSync(join(ROOT, 'test', 'fixtures', 'tls', name), 'utf8');
+/** Every fixture, under its own name, for the test dir. */
+const FILES = Object.fromEntries(
+  ['localhost', 'wildcard', 'api', 'nosan', 'expired'].flatMap((n) => [[`${n}.pem`, pem(`${n}.pem`)], [`${n}-key.pem`, pem(`${n}-key.pem`)]]),
+);
+FILES['api-fullchain.pem'] = pem('api-fullchain.pem');
+FILES['encrypted-key.pem'] = pem('encrypted-key.pem');
+FILES['ca.pem'] = pem('ca.pem');
+
+const ROUTES = `  - id: r
+    path: /r
+    service: svc`;
+
+async function load(t: { testdir(c?: Record<string, string>): string }, tls: string, files: Record<string, string> = {}) {
+  const dir = t.testdir({ 'gateway.yaml': withRoutes(ROUTES, `server:\n  tls:\n${tls}`), ...FILES, ...files });
+  return { dir, result: await loadConfig(join(dir, 'gateway.yaml'), { env: {}, version: 1 }) };
+}
+
+t.test('a valid TLS config: chains and keys read, SNI names from subjectAltName, defaults, ticket keys', async (t) => {
+  const { dir, result } = await load(
+    t,
+    `    certificates:
+      - { certFile: localhost.pem, keyFile: localhost-key.pem }
+      - { certFile: wildcard.pem, keyFile: wildcard-key.pem }
+      - { certFile: api-fullchain.pem, keyFile: api-key.pem }`,
+  );
+  const tls = snapshotOf(result).server.tls!;
+  t.same(
+    tls.certificates.map((c) => ({ names: c.names, certFile: c.certFile })),
+    [
+      { names: ['localhost', 'gateway.test'], certFile: join(dir, 'localhost.pem') },
+      { names: ['*.apps.test', 'apps.test'], certFile: join(dir, 'wildcard.pem') },
+      { names: ['api.example.test'], certFile: join(dir, 'api-fullchain.pem') },
+    ],
+    'names are the DNS entries only (the IP entry of localhost.pem is not an SNI name)',
+  );
+  t.equal(tls.certificates[0]!.key, FILES['localhost-key.pem'], 'the key travels as its PEM text');
+  t.match(tls.certificates[2]!.cert, /^(-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n){2}$/, 'a chain file keeps its whole chain');
+  t.match(tls.certificates[0]!.notAfter, /^2126-/, 'the leaf expiry is recorded');
+  t.equal(tls.minVersion, 'TLSv1.2');
+  t.equal(tls.ciphers, null);
+  t.equal(tls.handshakeTimeoutMs, 10_000);
+  t.match(tls.ticketKeys, /^[0-9a-f]{96}$/, '48 bytes of ticket keys');
+  const again = snapshotOf((await load(t, `    certificates: [{ certFile: localhost.pem, keyFile: localhost-key.pem }]`)).result);
+  t.not(again.server.tls!.ticketKeys, tls.ticketKeys, 'each load draws its own ticket keys (a reload rotates them)');
+});
+
+t.test('without server.tls the snapshot has no tls field at all', async (t) => {
+  const dir = t.testdir({ 'gateway.yaml': withRoutes(ROUTES) });
+  const snap = snapshotOf(await loadConfig(join(dir, 'gateway.yaml'), { env: {}, version: 1 }));
+  t.notOk('tls' in snap.server);
+});
+
+t.test('every problem with a file is reported at once, at the line of the entry at fault', async (t) => {
+  const { dir, result } = await load(
+    t,
+    `    certificates:
+      - { certFile: missing.pem, keyFile: localhost-key.pem }
+      - { certFile: wildcard.pem, keyFile: api-key.pem }
+      - { certFile: expired.pem, keyFile: expired-key.pem }
+      - { certFile: api.pem, keyFile: encrypted-key.pem }
+      - { certFile: localhost-key.pem, keyFile: localhost-key.pem }
+      - { certFile: garbage.pem, keyFile: garbage.pem }
+      - { certFile: reversed.pem, keyFile: api-key.pem }
+      - { certFile: nosan.pem, keyFile: nosan-key.pem }`,
+    { 'garbage.pem': 'not a certificate\n', 'reversed.pem': FILES['ca.pem']! + FILES['api.pem']! },
+  );
+  const f = (name: string) => join(dir, name);
+  t.same(brief(problemsOf(result)), [
+    { line: 12, path: 'server.tls.certificates[0].certFile', message: `cannot read certificate file ${f('missing.pem')}: ENOENT` },
+    { line: 13, path: 'server.tls.certificates[1].keyFile', message: `${f('api-key.pem')}: does not match the certificate in ${f('wildcard.pem')}` },
+    { line: 14, path: 'server.tls.certificates[2].certFile', message: `${f('expired.pem')}: expired on 2001-01-01T00:00:00.000Z` },
+    {
+      line: 15,
+      path: 'server.tls.certificates[3].keyFile',
+      message: `${f('encrypted-key.pem')}: the key is encrypted; the gateway needs it unencrypted, in a file only its user can read (openssl pkey -in ${f('encrypted-key.pem')} -out <new file>)`,
+    },
+    { line: 16, path: 'server.tls.certificates[4].certFile', message: `${f('localhost-key.pem')}: holds a private key; certFile takes certificates only (the key goes in keyFile)` },
+    { line: 17, path: 'server.tls.certificates[5].certFile', message: `${f('garbage.pem')}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it` },
+    { line: 17, path: 'server.tls.certificates[5].keyFile', message: `${f('garbage.pem')}: not a PEM private key: error:1E08010C:DECODER routines::unsupported` },
+    { line: 18, path: 'server.tls.certificates[6].certFile', message: `${f('reversed.pem')}: certificate 2 did not issue certificate 1; the chain must be in order, leaf first` },
+    {
+      line: 19,
+      path: 'server.tls.certificates[7].certFile',
+      message: `${f('nosan.pem')}: has no DNS names in its subjectAltName, so SNI can never choose it (only the first certificate, the default, may have none)`,
+    },
+  ]);
+});
+
+t.test('a certificate without DNS names is fine as the default (first) one', async (t) => {
+  const { result } = await load(t, `    certificates: [{ certFile: nosan.pem, keyFile: nosan-key.pem }]`);
+  t.same(snapshotOf(result).server.tls!.certificates[0]!.names, []);
+});
+
+t.test('a name served by two certificates is refused: SNI could only ever choose one', async (t) => {
+  const { dir, result } = await load(
+    t,
+    `    certificates:
+      - { certFile: localhost.pem, keyFile: localhost-key.pem }
+      - { certFile: api.pem, keyFile: api-key.pem }
+      - { certFile: api-fullchain.pem, keyFile: api-key.pem }`,
+  );
+  t.same(brief(problemsOf(result)), [
+    { line: 14, path: 'server.tls.certificates[2].certFile', message: `${join(dir, 'api-fullchain.pem')}: "api.example.test" is already served by server.tls.certificates[1]` },
+  ]);
+});
+
+t.test('schema: certificates required and non-empty, minVersion, handshake timeout range, unknown keys', async (t) => {
+  const problems = brief(problemsOf((await load(t, `    minVersion: TLSv1.1\n    handshakeTimeoutMs: 5\n    passphrase: x`)).result));
+  t.same(problems.map((p) => p.path).sort(), ['server.tls.certificates', 'server.tls.handshakeTimeoutMs', 'server.tls.minVersion', 'server.tls.passphrase']);
+  t.match(problems.find((p) => p.path === 'server.tls.minVersion')!.message, /TLSv1\.2.*TLSv1\.3/);
+  t.match(problems.find((p) => p.path === 'server.tls.certificates')!.message, /required/, 'the missing certificates are named');
+  t.match(problems.find((p) => p.path === 'server.tls.passphrase')!.message, /unknown/, 'the unknown key is named');
+  const empty = brief(problemsOf((await load(t, `    certificates: []`)).result));
+  t.same(empty.map((p) => p.path), ['server.tls.certificates']);
+});
+
+t.test('a cipher list OpenSSL cannot use is refused; a valid one is kept', async (t) => {
+  const bad = brief(problemsOf((await load(t, `    ciphers: NOT-A-CIPHER\n    certificates: [{ certFile: localhost.pem, keyFile: localhost-key.pem }]`)).result));
+  t.equal(bad.length, 1);
+  t.equal(bad[0]!.path, 'server.tls.ciphers');
+  t.match(bad[0]!.message, /^OpenSSL refuses this cipher list: .*no cipher match/i);
+  const good = snapshotOf((await load(t, `    ciphers: ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256\n    minVersion: TLSv1.3\n    certificates: [{ certFile: localhost.pem, keyFile: localhost-key.pem }]`)).result);
+  t.equal(good.server.tls!.ciphers, 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256');
+  t.equal(good.server.tls!.minVersion, 'TLSv1.3');
+});
+
+t.test('file names are relative to the config file and may come from the environment', async (t) => {
+  const dir = t.testdir({
+    conf: { 'gateway.yaml': withRoutes(ROUTES, 'server:\n  tls:\n    certificates: [{ certFile: "${CERT}", keyFile: ../keys/localhost-key.pem }]') },
+    keys: { 'localhost-key.pem': FILES['localhost-key.pem']! },
+    'localhost.pem': FILES['localhost.pem']!,
+  } as unknown as Record<string, string>);
+  const snap = snapshotOf(await loadConfig(join(dir, 'conf', 'gateway.yaml'), { env: { CERT: join(dir, 'localhost.pem') }, version: 1 }));
+  t.equal(snap.server.tls!.certificates[0]!.certFile, join(dir, 'localhost.pem'));
+});
