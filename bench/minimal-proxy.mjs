@@ -5,9 +5,12 @@
  * headers both ways, let undici set the upstream Host, forward request bodies, answer
  * 502 on upstream failure) and nothing else: no routing, no logging, no timeouts beyond
  * undici's defaults. The gateway should come close to it; it cannot be expected to beat it.
- * Env: UPSTREAM_URL (required), PORT (default 0).
+ * Env: UPSTREAM_URL (required), PORT (default 0); TLS_CERT_FILE and TLS_KEY_FILE: listen
+ * with TLS instead (the TLS suite's baseline).
  */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { Pool } from 'undici';
 import { envPort, envUpstream, serveChild } from './lib/child-server.mjs';
 
@@ -42,7 +45,8 @@ const upstream = envUpstream();
 // Same pool shape as the gateway's defaults (128 connections, no pipelining, 4 s keep-alive).
 const pool = new Pool(upstream.origin, { connections: 128, pipelining: 1, keepAliveTimeout: 4000 });
 
-const server = http.createServer((req, res) => {
+const tls = process.env.TLS_CERT_FILE ? { cert: readFileSync(process.env.TLS_CERT_FILE), key: readFileSync(process.env.TLS_KEY_FILE) } : null;
+const handler = (req, res) => {
   const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
   pool.stream(
     { path: req.url, method: req.method, headers: endToEnd(req.headers), body: hasBody ? req : null },
@@ -59,7 +63,8 @@ const server = http.createServer((req, res) => {
       }
     },
   );
-});
+};
+const server = tls === null ? http.createServer(handler) : https.createServer(tls, handler);
 server.keepAliveTimeout = 65_000;
 server.listen(envPort(), '127.0.0.1', () =>
   serveChild('minimal-proxy', server, (done) => {

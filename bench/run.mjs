@@ -16,8 +16,9 @@ import auth from './suites/auth.mjs';
 import core from './suites/core.mjs';
 import resilience from './suites/resilience.mjs';
 import telemetry from './suites/telemetry.mjs';
+import tls from './suites/tls.mjs';
 
-const SUITES = [core, resilience, auth, telemetry];
+const SUITES = [core, resilience, auth, telemetry, tls];
 
 const log = (msg) => process.stderr.write(`${msg}\n`);
 // The bench process (load generator) and the upstream it forks run on CPU 0, each proxy

@@ -36,9 +36,10 @@ export function baseGatewayConfig({ port, workers, upstreamUrl }) {
 
 /**
  * A gateway target with `workers` worker processes; `configure(config)` may edit the
- * config; `headers` are sent with every measured request (e.g. credentials).
+ * config; `headers` are sent with every measured request (e.g. credentials); `scheme`
+ * 'https' when `configure` turns on `server.tls`.
  */
-export function gatewayTarget({ name, workers = 1, configure = (c) => c, env = {}, headers = {} }) {
+export function gatewayTarget({ name, workers = 1, configure = (c) => c, env = {}, headers = {}, scheme = 'http' }) {
   return {
     name,
     async start(ctx) {
@@ -56,14 +57,14 @@ export function gatewayTarget({ name, workers = 1, configure = (c) => c, env = {
       });
       const cleanup = () => rm(configFile, { force: true });
       try {
-        await waitForOk(`http://127.0.0.1:${port}${READY_PATH}`, { timeoutMs: READY_TIMEOUT_MS, child });
+        await waitForOk(`${scheme}://127.0.0.1:${port}${READY_PATH}`, { timeoutMs: READY_TIMEOUT_MS, child });
       } catch (err) {
         await child.stop(2000);
         await cleanup();
         throw err;
       }
       return {
-        url: `http://127.0.0.1:${port}/`,
+        url: `${scheme}://127.0.0.1:${port}/`,
         headers,
         // The primary leads the process group its workers are forked into.
         cpuMs: () => groupCpuMs(child.pid),

@@ -4,11 +4,18 @@
  * or blocks the measurement that follows.
  */
 import http from 'node:http';
+import https from 'node:https';
 
-/** GET `url` once (with `headers`); resolve with `{ status, headers, body }` or reject on error/timeout. */
+/**
+ * GET `url` once (with `headers`); resolve with `{ status, headers, body }` or reject on
+ * error/timeout. An https URL is a loopback target with the test certificates: its chain is
+ * not checked (as autocannon does not check it either).
+ */
 export function get(url, timeoutMs = 2000, headers = {}) {
+  const secure = String(url).startsWith('https:');
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, timeout: timeoutMs, headers }, (res) => {
+    const client = secure ? https : http;
+    const req = client.get(url, { agent: false, timeout: timeoutMs, headers, ...(secure ? { rejectUnauthorized: false } : {}) }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }));

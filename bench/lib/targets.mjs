@@ -24,9 +24,9 @@ export function directTarget(name = 'direct') {
 /**
  * A Node server script forked with UPSTREAM_URL in its environment, which announces its
  * port over IPC (see child-server.mjs): the minimal proxy, the fastify proxy, and any
- * competitor a later suite adds.
+ * competitor a later suite adds. `scheme` 'https' for one that listens with TLS.
  */
-export function forkedServerTarget({ name, script, env = {} }) {
+export function forkedServerTarget({ name, script, env = {}, scheme = 'http' }) {
   return {
     name,
     async start(ctx) {
@@ -35,7 +35,7 @@ export function forkedServerTarget({ name, script, env = {} }) {
       });
       // Forked detached: the child leads its own process group, so its CPU is measured
       // the same way as the gateway's (the CPU µs/req column compares like with like).
-      return { url: `http://127.0.0.1:${port}/`, cpuMs: () => groupCpuMs(child.pid), stop: () => child.stop(5000) };
+      return { url: `${scheme}://127.0.0.1:${port}/`, cpuMs: () => groupCpuMs(child.pid), stop: () => child.stop(5000) };
     },
   };
 }

@@ -50,6 +50,7 @@ port.on('message', (m: unknown) => {
   const started = performance.now();
   void loadConfig(data.configFile, { env: data.env, version: msg.version }).then((result) => {
     metrics.configLoads.inc({ result: result.ok ? 'valid' : 'invalid' });
+    if (result.ok) metrics.certificates(result.snapshot.server.tls?.certificates ?? []);
     metrics.configLoadDuration.observe((performance.now() - started) / 1000);
     const reply: FromControl = result.ok
       ? { v: PROTOCOL_VERSION, type: 'config-loaded', snapshot: result.snapshot }

@@ -16,6 +16,7 @@ export class ControlThreadMetrics {
   readonly configLoadDuration: Histogram;
   readonly healthChecks: Counter<'service' | 'result'>;
   readonly healthCheckDuration: Histogram<'service'>;
+  readonly #certificateNotAfter: Gauge<'file' | 'names'>;
 
   constructor() {
     const registers = [this.registry];
@@ -44,6 +45,12 @@ export class ControlThreadMetrics {
       buckets: BUCKETS,
       registers,
     });
+    this.#certificateNotAfter = new Gauge({
+      name: 'gateway_tls_certificate_not_after_seconds',
+      help: 'Expiry (Unix time) of each server.tls certificate of the last config that passed validation, by file and DNS names: alert on it before clients see an expired certificate.',
+      labelNames: ['file', 'names'],
+      registers,
+    });
     const lag = monitorEventLoopDelay({ resolution: 20 });
     lag.enable();
     new Gauge({
@@ -55,5 +62,11 @@ export class ControlThreadMetrics {
         lag.reset();
       },
     });
+  }
+
+  /** The certificates of a config that passed validation (replacing the previous ones). */
+  certificates(list: readonly { readonly certFile: string; readonly names: readonly string[]; readonly notAfter: string }[]): void {
+    this.#certificateNotAfter.reset();
+    for (const c of list) this.#certificateNotAfter.set({ file: c.certFile, names: c.names.join(',') }, Date.parse(c.notAfter) / 1000);
   }
 }

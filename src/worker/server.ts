@@ -77,7 +77,9 @@ export class WorkerServer {
       // 'clientError', whose HTTP answer has no TLS session to travel in (a socket left
       // open that way would outlive the handshake deadline), so the socket goes now.
       this.#server.prependListener('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-        connectionMetrics?.rejected('tls_handshake');
+        // A peer that left (a load balancer's TCP probe, a client giving up) or that the
+        // per-IP limit closed is not a failed handshake: counting it would drown the alerts.
+        if (err.code !== 'ECONNRESET') connectionMetrics?.rejected('tls_handshake');
         this.#logger.debug({ err: err.message, code: err.code, remote: socket.remoteAddress }, 'TLS handshake failed');
         socket.destroy();
       });
@@ -251,6 +253,12 @@ export class WorkerServer {
   #clientError(err: NodeJS.ErrnoException, socket: Socket): void {
     // A failed TLS handshake, already handled (see the constructor).
     if (socket.destroyed) return;
+    // A TLS error after the handshake (a bad record): the session is dead, so is any answer.
+    if (err.code?.startsWith('ERR_SSL_') === true) {
+      this.#logger.debug({ err: err.message, code: err.code, remote: socket.remoteAddress }, 'TLS error');
+      socket.destroy();
+      return;
+    }
     const [status, code, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'GW_BAD_REQUEST', 'malformed HTTP request'];
     this.#logger.debug({ err: err.message, parserCode: err.code, remote: socket.remoteAddress }, 'client error');
     // A response may be in progress on this socket (pipelining, a slow upload past its

@@ -5,12 +5,13 @@
  * one no certificate covers, get it (and then see a name mismatch, as they would from
  * any server). Otherwise an exact name wins over a wildcard; a wildcard covers exactly
  * one label (`*.example.com` covers `a.example.com`, not `example.com` nor
- * `a.b.example.com`; RFC 6125 §6.4.3). Names compare in lower case. The control thread
- * made sure no name is served by two certificates (config/tls-checks.ts).
+ * `a.b.example.com`; RFC 6125 §6.4.3). Names compare in lower case, a trailing dot
+ * (`example.com.`, the absolute form) ignored. The control thread made sure no name is
+ * served by two certificates, and that all have one key type (config/tls-checks.ts).
  *
- * Every context gets the same session ticket keys: a session ticket opens on whichever
- * context (and, since the keys come with the snapshot, whichever worker) the client
- * reaches next.
+ * Node takes only the certificate, key and chain from the context SNI chose; protocol
+ * floor, ciphers and session tickets stay the server's. Its ticket keys come with the
+ * snapshot, so a ticket opens on whichever worker the client reaches next.
  */
 import { createSecureContext, type SecureContext, type TlsOptions } from 'node:tls';
 import type { TlsConfig } from '../ipc/index.js';
@@ -31,7 +32,7 @@ export class TlsContexts {
     this.#config = config;
     this.#ticketKeys = Buffer.from(config.ticketKeys, 'hex');
     config.certificates.forEach((c, i) => {
-      const context = i === 0 ? null : createSecureContext({ ...this.#common(), cert: c.cert, key: c.key });
+      const context = i === 0 ? null : createSecureContext({ cert: c.cert, key: c.key });
       for (const name of c.names) {
         if (name.startsWith('*.')) this.#wildcard.set(name.slice(2), context);
         else this.#exact.set(name, context);
@@ -43,7 +44,9 @@ export class TlsContexts {
   serverOptions(): TlsOptions {
     const first = this.#config.certificates[0]!;
     return {
-      ...this.#common(),
+      minVersion: this.#config.minVersion,
+      ticketKeys: this.#ticketKeys,
+      ...(this.#config.ciphers === null ? {} : { ciphers: this.#config.ciphers }),
       cert: first.cert,
       key: first.key,
       ALPNProtocols: ALPN,
@@ -54,19 +57,12 @@ export class TlsContexts {
 
   /** The context for an SNI name; undefined means the default one. */
   select(servername: string): SecureContext | undefined {
-    const name = servername.toLowerCase();
+    const lower = servername.toLowerCase();
+    const name = lower.endsWith('.') ? lower.slice(0, -1) : lower;
     const exact = this.#exact.get(name);
     if (exact !== undefined) return exact ?? undefined;
     const dot = name.indexOf('.');
     if (dot <= 0) return undefined;
     return this.#wildcard.get(name.slice(dot + 1)) ?? undefined;
-  }
-
-  #common(): TlsOptions {
-    return {
-      minVersion: this.#config.minVersion,
-      ticketKeys: this.#ticketKeys,
-      ...(this.#config.ciphers === null ? {} : { ciphers: this.#config.ciphers }),
-    };
   }
 }

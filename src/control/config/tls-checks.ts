@@ -4,13 +4,19 @@
  * The files are read and checked here, in the control plane, so `gateway check` and a
  * reload refuse what a worker could not serve, and workers get the PEM text in the
  * snapshot (they never read key files). For each certificate:
- *  - `certFile` holds one or more certificates, leaf first, each issued by the next (a
- *    chain out of order fails in some clients only, which is the worst way to find out),
- *    and no private key;
- *  - the leaf is valid now (an expired certificate fails every client, so a config that
- *    serves one is refused rather than started);
+ *  - `certFile` holds one or more certificates, leaf first, each issued (named and signed)
+ *    by the next (a chain out of order fails in some clients only, which is the worst way
+ *    to find out), and no private key unless it is also the `keyFile` (nginx's combined
+ *    file);
+ *  - every certificate of the chain is valid now (an expired one fails every client, so
+ *    a config that serves one is refused rather than started);
  *  - `keyFile` is an unencrypted private key (the gateway never holds a passphrase) that
- *    matches the leaf, and OpenSSL accepts the pair at its security level;
+ *    matches the leaf, an RSA key has at least 2048 bits (what browsers and the CA/B
+ *    Forum require), and OpenSSL accepts the pair at its security level;
+ *  - every certificate has the key type (RSA, ECDSA ...) of the first: Node adds a
+ *    certificate chosen by SNI next to the default one, in the slot of its key type, so
+ *    with two types a client could be handed the default certificate for another name
+ *    (nodejs/node#54235);
  *  - the names it answers for are the leaf's subjectAltName DNS entries. Only the first
  *    certificate (the default) may have none, and no name is served by two certificates:
  *    SNI could only ever pick one of them.
@@ -67,12 +73,26 @@ export async function checkTls(doc: RawTlsDocument, ctx: TlsCheckContext, report
   const now = ctx.now ?? Date.now();
   const certificates: TlsCertificate[] = [];
   const servedBy = new Map<string, number>();
+  let firstType: string | undefined;
   for (const [i, entry] of raw.certificates.entries()) {
-    const cert = await readCertificate(resolve(ctx.configDir, entry.certFile), now, (m) => fail(at('certificates', i, 'certFile'), m));
-    const key = await readKey(resolve(ctx.configDir, entry.keyFile), (m) => fail(at('certificates', i, 'keyFile'), m));
+    const certFile = resolve(ctx.configDir, entry.certFile);
+    const keyFile = resolve(ctx.configDir, entry.keyFile);
+    const cert = await readCertificate(certFile, certFile === keyFile, now, (m) => fail(at('certificates', i, 'certFile'), m));
+    const key = await readKey(keyFile, (m) => fail(at('certificates', i, 'keyFile'), m));
     if (cert === null || key === null) continue;
     if (!cert.leaf.checkPrivateKey(key.object)) {
       fail(at('certificates', i, 'keyFile'), `${key.file}: does not match the certificate in ${cert.file}`);
+      continue;
+    }
+    const bits = key.object.asymmetricKeyDetails?.modulusLength;
+    if (key.object.asymmetricKeyType?.startsWith('rsa') === true && bits !== undefined && bits < 2048) {
+      fail(at('certificates', i, 'keyFile'), `${key.file}: a ${bits}-bit RSA key; clients refuse RSA keys below 2048 bits`);
+      continue;
+    }
+    const type = key.object.asymmetricKeyType ?? 'unknown';
+    if (i === 0) firstType = type;
+    else if (firstType !== undefined && type !== firstType) {
+      fail(at('certificates', i, 'keyFile'), `${key.file}: an ${keyTypeName(type)} key, but server.tls.certificates[0] has an ${keyTypeName(firstType)} key; all certificates must have the same key type (Node could hand a client the default certificate for another name: nodejs/node#54235)`);
       continue;
     }
     try {
@@ -103,8 +123,11 @@ export async function checkTls(doc: RawTlsDocument, ctx: TlsCheckContext, report
   };
 }
 
-/** Read and check a certificate chain file; null (after `fail`) when it is unusable. */
-async function readCertificate(file: string, now: number, fail: (message: string) => void): Promise<{ file: string; pem: string; leaf: X509Certificate } | null> {
+/**
+ * Read and check a certificate chain file; null (after `fail`) when it is unusable.
+ * `alsoKey`: the file is the keyFile too, so a private key in it is expected.
+ */
+async function readCertificate(file: string, alsoKey: boolean, now: number, fail: (message: string) => void): Promise<{ file: string; pem: string; leaf: X509Certificate } | null> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -112,7 +135,7 @@ async function readCertificate(file: string, now: number, fail: (message: string
     fail(`cannot read certificate file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     return null;
   }
-  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
+  if (!alsoKey && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
     fail(`${file}: holds a private key; certFile takes certificates only (the key goes in keyFile)`);
     return null;
   }
@@ -131,21 +154,24 @@ async function readCertificate(file: string, now: number, fail: (message: string
     }
   }
   for (let n = 0; n + 1 < chain.length; n++) {
-    if (!chain[n]!.checkIssued(chain[n + 1]!)) {
+    const issuer = chain[n + 1]!;
+    if (!chain[n]!.checkIssued(issuer) || !chain[n]!.verify(issuer.publicKey)) {
       fail(`${file}: certificate ${n + 2} did not issue certificate ${n + 1}; the chain must be in order, leaf first`);
       return null;
     }
   }
-  const leaf = chain[0]!;
-  if (Date.parse(leaf.validFrom) > now) {
-    fail(`${file}: not valid before ${new Date(leaf.validFrom).toISOString()}`);
-    return null;
+  for (const [n, c] of chain.entries()) {
+    const which = n === 0 ? '' : ` (certificate ${n + 1} of the chain)`;
+    if (Date.parse(c.validFrom) > now) {
+      fail(`${file}: not valid before ${new Date(c.validFrom).toISOString()}${which}`);
+      return null;
+    }
+    if (Date.parse(c.validTo) <= now) {
+      fail(`${file}: expired on ${new Date(c.validTo).toISOString()}${which}`);
+      return null;
+    }
   }
-  if (Date.parse(leaf.validTo) <= now) {
-    fail(`${file}: expired on ${new Date(leaf.validTo).toISOString()}`);
-    return null;
-  }
-  return { file, pem: blocks.join('\n') + '\n', leaf };
+  return { file, pem: blocks.join('\n') + '\n', leaf: chain[0]! };
 }
 
 /** Read and check a private key file; null (after `fail`) when it is unusable. */
@@ -176,4 +202,9 @@ function dnsNames(leaf: X509Certificate): string[] {
     if (entry.startsWith('DNS:')) names.push(entry.slice(4).toLowerCase());
   }
   return names;
+}
+
+/** `rsa` → RSA, `ec` → ECDSA ... for messages. */
+function keyTypeName(type: string): string {
+  return type === 'ec' ? 'ECDSA' : type === 'rsa' ? 'RSA' : type === 'rsa-pss' ? 'RSA-PSS' : type === 'ed25519' ? 'Ed25519' : type === 'ed448' ? 'Ed448' : type;
 }

@@ -55,9 +55,10 @@ function handshake(port: number, opts: ConnectionOptions = {}, strict = false): 
   });
 }
 
-t.test('SNI: exact names, one-label wildcards, case-insensitive, the first certificate as default', async (t) => {
+t.test('SNI: exact names, one-label wildcards, case-insensitive, the first certificate as default; TLS 1.2 and 1.3', async (t) => {
   const port = await serve(t, config());
   const cases: [string | undefined, string][] = [
+    ['api.example.test.', 'api'], // the absolute form
     [undefined, 'localhost'], // no SNI (an IP address): the default
     ['localhost', 'localhost'],
     ['gateway.test', 'localhost'],
@@ -68,10 +69,12 @@ t.test('SNI: exact names, one-label wildcards, case-insensitive, the first certi
     ['b.a.apps.test', 'localhost'], // a wildcard covers one label only
     ['unknown.test', 'localhost'],
   ];
-  for (const [servername, cn] of cases) {
-    const seen = await handshake(port, servername === undefined ? {} : { servername });
-    t.equal(seen.cn, cn, `${servername ?? '(no SNI)'} → ${cn}`);
-    t.equal(seen.alpn, 'http/1.1', 'ALPN settles on HTTP/1.1');
+  for (const maxVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
+    for (const [servername, cn] of cases) {
+      const seen = await handshake(port, { maxVersion, ...(servername === undefined ? {} : { servername }) });
+      t.equal(seen.cn, cn, `${maxVersion} ${servername ?? '(no SNI)'} → ${cn}`);
+      t.equal(seen.alpn, 'http/1.1', 'ALPN settles on HTTP/1.1');
+    }
   }
 });
 

@@ -7,10 +7,12 @@ import { brief, problemsOf, ROOT, snapshotOf, withRoutes } from './helpers.js';
 
 const pem = (name: string): string => readFileSync(join(ROOT, 'test', 'fixtures', 'tls', name), 'utf8');
 /** Every fixture, under its own name, for the test dir. */
-const FILES = Object.fromEntries(
-  ['localhost', 'wildcard', 'api', 'nosan', 'expired'].flatMap((n) => [[`${n}.pem`, pem(`${n}.pem`)], [`${n}-key.pem`, pem(`${n}-key.pem`)]]),
+const FILES: Record<string, string> = Object.fromEntries(
+  ['localhost', 'wildcard', 'api', 'nosan', 'expired', 'ec', 'weak'].flatMap((n) => [[`${n}.pem`, pem(`${n}.pem`)], [`${n}-key.pem`, pem(`${n}-key.pem`)]]),
 );
+FILES['underexpired-key.pem'] = pem('underexpired-key.pem');
 FILES['api-fullchain.pem'] = pem('api-fullchain.pem');
+FILES['underexpired-chain.pem'] = pem('underexpired-chain.pem');
 FILES['encrypted-key.pem'] = pem('encrypted-key.pem');
 FILES['ca.pem'] = pem('ca.pem');
 
@@ -66,10 +68,12 @@ t.test('every problem with a file is reported at once, at the line of the entry 
       - { certFile: wildcard.pem, keyFile: api-key.pem }
       - { certFile: expired.pem, keyFile: expired-key.pem }
       - { certFile: api.pem, keyFile: encrypted-key.pem }
-      - { certFile: localhost-key.pem, keyFile: localhost-key.pem }
+      - { certFile: localhost-key.pem, keyFile: api-key.pem }
       - { certFile: garbage.pem, keyFile: garbage.pem }
       - { certFile: reversed.pem, keyFile: api-key.pem }
-      - { certFile: nosan.pem, keyFile: nosan-key.pem }`,
+      - { certFile: nosan.pem, keyFile: nosan-key.pem }
+      - { certFile: weak.pem, keyFile: weak-key.pem }
+      - { certFile: underexpired-chain.pem, keyFile: underexpired-key.pem }`,
     { 'garbage.pem': 'not a certificate\n', 'reversed.pem': FILES['ca.pem']! + FILES['api.pem']! },
   );
   const f = (name: string) => join(dir, name);
@@ -91,7 +95,33 @@ t.test('every problem with a file is reported at once, at the line of the entry 
       path: 'server.tls.certificates[7].certFile',
       message: `${f('nosan.pem')}: has no DNS names in its subjectAltName, so SNI can never choose it (only the first certificate, the default, may have none)`,
     },
+    { line: 20, path: 'server.tls.certificates[8].keyFile', message: `${f('weak-key.pem')}: a 1024-bit RSA key; clients refuse RSA keys below 2048 bits` },
+    { line: 21, path: 'server.tls.certificates[9].certFile', message: `${f('underexpired-chain.pem')}: expired on 2001-01-01T00:00:00.000Z (certificate 2 of the chain)` },
   ]);
+});
+
+t.test('one key type for all certificates: SNI could otherwise hand out the default certificate', async (t) => {
+  const { dir, result } = await load(
+    t,
+    `    certificates:
+      - { certFile: localhost.pem, keyFile: localhost-key.pem }
+      - { certFile: ec.pem, keyFile: ec-key.pem }`,
+  );
+  t.same(brief(problemsOf(result)), [
+    {
+      line: 13,
+      path: 'server.tls.certificates[1].keyFile',
+      message: `${join(dir, 'ec-key.pem')}: an ECDSA key, but server.tls.certificates[0] has an RSA key; all certificates must have the same key type (Node could hand a client the default certificate for another name: nodejs/node#54235)`,
+    },
+  ]);
+});
+
+t.test('ECDSA certificates load (one key type for all), and a combined file serves as certFile and keyFile', async (t) => {
+  const ec = snapshotOf((await load(t, `    certificates: [{ certFile: ec.pem, keyFile: ec-key.pem }]`)).result);
+  t.same(ec.server.tls!.certificates[0]!.names, ['ec.example.test']);
+  const combined = FILES['localhost.pem']! + FILES['localhost-key.pem']!;
+  const one = snapshotOf((await load(t, `    certificates: [{ certFile: combined.pem, keyFile: combined.pem }]`, { 'combined.pem': combined })).result);
+  t.match(one.server.tls!.certificates[0]!.cert, /^-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n$/, 'only the certificate goes into the chain');
 });
 
 t.test('a certificate without DNS names is fine as the default (first) one', async (t) => {
