@@ -78,6 +78,11 @@ export interface RouteConfig {
   readonly retryable: boolean;
   /** Proxy WebSocket upgrades on this route as tunnels (else `Upgrade` is dropped, as any hop-by-hop field). */
   readonly websocket: boolean;
+  /**
+   * Answer requests not known to be HTTPS with a 308 to the same URL over HTTPS (absent =
+   * false). The config's default is true with a plain listener beside TLS (`server.tls.httpPort`).
+   */
+  readonly httpsRedirect?: boolean;
   /** Which rate-limit header families responses carry. */
   readonly rateLimitHeaders: 'both' | 'ietf' | 'legacy' | 'none';
   /** Node-wide limits; a request must pass all of them (and its service's). */

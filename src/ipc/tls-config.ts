@@ -34,6 +34,11 @@ export interface TlsConfig {
   /** A connection that has not finished its handshake by then is closed. */
   readonly handshakeTimeoutMs: number;
   /**
+   * A plain-HTTP listener on this port beside the TLS one (same host), or null. Routes
+   * redirect its requests to HTTPS unless they say `httpsRedirect: false`.
+   */
+  readonly httpPort: number | null;
+  /**
    * Session ticket keys (48 bytes, hex), the same for every worker of one config version
    * so that a client resumes its session whichever worker it reaches.
    */

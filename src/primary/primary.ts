@@ -191,7 +191,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   const wanted = workerCount(snapshot);
   const up = await supervisor.start(snapshot);
   logger.info(
-    { host: snapshot.server.host, port: snapshot.server.port, workers: up, workersWanted: wanted, configFile: opts.configFile },
+    { host: snapshot.server.host, port: snapshot.server.port, httpPort: snapshot.server.tls?.httpPort ?? undefined, tls: snapshot.server.tls != null, workers: up, workersWanted: wanted, configFile: opts.configFile },
     up > 0 ? 'gateway started' : 'gateway started but no worker is listening yet',
   );
   // A stop during start-up drains what started (the supervisor queues drains for

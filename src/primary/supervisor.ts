@@ -307,7 +307,7 @@ export class Supervisor {
       // (the port is taken, or below 1024 without the capability): retrying cannot help.
       const server = this.#snapshot?.server;
       this.#opts.logger.fatal(
-        { host: server?.host, port: server?.port },
+        { host: server?.host, port: server?.port, httpPort: server?.tls?.httpPort ?? undefined },
         'workers cannot listen on the configured address (in use, or not permitted; see the worker\'s "cannot listen" line): not retrying',
       );
       for (const s of this.#slots) s.stopped = true;

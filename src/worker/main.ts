@@ -116,7 +116,7 @@ async function applySnapshot(snapshot: ConfigSnapshot): Promise<void> {
   try {
     await server.listen(snapshot.server.host, snapshot.server.port);
   } catch (err) {
-    logger.fatal({ err, host: snapshot.server.host, port: snapshot.server.port }, 'cannot listen');
+    logger.fatal({ err, host: snapshot.server.host, port: snapshot.server.port, httpPort: snapshot.server.tls?.httpPort ?? undefined }, 'cannot listen');
     exit(EXIT_CANNOT_LISTEN);
     return;
   }

@@ -30,11 +30,17 @@ const CLIENT_ERRORS: Record<string, [number, string, string]> = {
 /** How long a drain that cut connections waits for the cut exchanges to be logged. */
 const CUT_LOG_WAIT_MS = 1_000;
 
-/** A listening worker server with drain support. */
+/**
+ * A listening worker server with drain support: one listener on `server.port` (TLS when
+ * `server.tls` is set), and with `server.tls.httpPort` a plain-HTTP one beside it. Both
+ * serve the same pipeline (which redirects plain requests on `httpsRedirect` routes),
+ * share the connection limit and drain together.
+ */
 export class WorkerServer {
+  /** The main listener: TLS when configured. */
   readonly #server: Server | TlsServer;
-  /** The event on which the HTTP layer takes a connection: 'secureConnection' once TLS is up. */
-  readonly #connectionEvent: 'connection' | 'secureConnection';
+  /** The plain-HTTP listener beside a TLS one (`server.tls.httpPort`), or null. */
+  readonly #plain: Server | null = null;
   readonly #sockets = new Set<Socket>();
   /** Sockets handed back to the HTTP server after an Upgrade it will not tunnel (see #replay). */
   readonly #replayed = new WeakSet<Socket>();
@@ -48,10 +54,17 @@ export class WorkerServer {
   #rawLines = '';
   #draining = false;
 
+  readonly #config: ServerConfig;
+  readonly #connectionMetrics: ConnectionMetrics | null;
+  readonly #trusted: TrustedProxies;
+
   constructor(config: ServerConfig, handler: GatewayHandler, logger: Logger, connectionMetrics: ConnectionMetrics | null = null) {
     this.#handler = handler;
     this.#logger = logger;
+    this.#config = config;
+    this.#connectionMetrics = connectionMetrics;
     const trusted = new TrustedProxies(config.trustedProxies);
+    this.#trusted = trusted;
     this.#limiter = new ConnectionLimiter(config.limits.maxConnectionsPerIp ?? 0, (address) => trusted.has(address));
     const options: ServerOptions = {
       maxHeaderSize: config.limits.maxHeaderBytes,
@@ -68,10 +81,9 @@ export class WorkerServer {
     const serve = (req: IncomingMessage, res: ServerResponse) => handler.handle(req, res);
     if (config.tls === undefined || config.tls === null) {
       this.#server = createServer(options, serve);
-      this.#connectionEvent = 'connection';
     } else {
       this.#server = createTlsServer({ ...options, ...new TlsContexts(config.tls).serverOptions() }, serve);
-      this.#connectionEvent = 'secureConnection';
+      if (config.tls.httpPort !== null) this.#plain = createServer(options, serve);
       // A failed or timed-out handshake, plain HTTP sent to the TLS port, a client that
       // refused the certificate. First in line: https.Server passes the error on to
       // 'clientError', whose HTTP answer has no TLS session to travel in (a socket left
@@ -84,13 +96,22 @@ export class WorkerServer {
         socket.destroy();
       });
     }
+    this.#wire(this.#server);
+    if (this.#plain !== null) this.#wire(this.#plain);
+  }
+
+  /** The listeners' shared behaviour: limits, parser errors, expectations, Upgrade, CONNECT. */
+  #wire(server: Server | TlsServer): void {
+    const handler = this.#handler;
+    const connectionMetrics = this.#connectionMetrics;
+    const trusted = this.#trusted;
     // Node would keep only the first ~1 000 header lines while llhttp frames the body by all
     // of them (see #upgrade); `maxHeaderBytes` bounds the count, the pipeline refuses more
     // than `limits.maxHeaderCount`.
-    this.#server.maxHeadersCount = 0;
+    server.maxHeadersCount = 0;
     // On a TLS listener this is the TCP connection, before its handshake: admitted or
     // refused before any TLS work, and tracked until it closes (its TLS socket with it).
-    this.#server.on('connection', (socket: Socket) => {
+    server.on('connection', (socket: Socket) => {
       // Already admitted and tracked: this is the same connection, parsed again.
       if (this.#replayed.has(socket)) return;
       if (!this.#limiter.admit(socket)) {
@@ -102,25 +123,25 @@ export class WorkerServer {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
     });
-    this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.#clientError(err, socket));
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.#clientError(err, socket));
     // `Expect: 100-continue`: Node would answer 100 before the gateway has looked at the
     // request. The handler sends it only once the request is going upstream, so a request
     // refused from its headers (404, 405, 413, 401, 429...) never has its body sent.
-    this.#server.on('checkContinue', (req, res) => handler.handle(req, res));
+    server.on('checkContinue', (req, res) => handler.handle(req, res));
     // Node answers other expectations with a bare 417 and keeps reading; the body was
     // never asked for, so answer with the JSON error and close instead.
-    this.#server.on('checkExpectation', (req, res) => {
+    server.on('checkExpectation', (req, res) => {
       res.shouldKeepAlive = false;
       const requestId = randomUUID();
       const err = new ExpectationFailedError();
       const bytes = sendError(res, err, requestId, null, this.#handler.table.errorHeadersFor(req, (r) => requestIsHttps(r, trusted)));
       this.#handler.parserRefused(req.socket, requestId, err.status, err.code, `Expect: ${String(req.headers.expect)}`, bytes, req);
     });
-    this.#server.on('upgrade', (req: IncomingMessage, socket: Socket, early: Buffer) => this.#upgrade(req, socket, early));
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, early: Buffer) => this.#upgrade(req, socket, early));
     // CONNECT never reaches the request handler: Node emits it here, and without a
     // listener just drops the socket. Tunnels are not proxied: 405, then close.
-    const allow = (config.methods ?? DEFAULT_METHODS).join(', ');
-    this.#server.on('connect', (req: IncomingMessage, socket: Socket) => {
+    const allow = (this.#config.methods ?? DEFAULT_METHODS).join(', ');
+    server.on('connect', (req: IncomingMessage, socket: Socket) => {
       // Behind an answer still being written (pipelining), raw bytes would land inside it.
       if (!socket.writable || responseInProgress(socket) !== null) return void socket.destroy();
       const requestId = randomUUID();
@@ -192,20 +213,15 @@ export class WorkerServer {
     const bytes = Buffer.from(`${head}\r\n`, 'latin1');
     this.#replayed.add(socket);
     socket.unshift(early.length === 0 ? bytes : Buffer.concat([bytes, early]));
-    this.#server.emit(this.#connectionEvent, socket);
+    // The HTTP layer takes a TLS connection once its handshake is done ('secureConnection').
+    if ((socket as Socket & { encrypted?: boolean }).encrypted === true) this.#server.emit('secureConnection', socket);
+    else (this.#plain ?? this.#server).emit('connection', socket);
   }
 
-  /** Listen on `host:port` (shared through the cluster primary). */
-  listen(host: string, port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen({ host, port }, () => {
-        this.#server.off('error', reject);
-        // A drain began while the handle was on its way: stop accepting now.
-        if (this.#draining) net.Server.prototype.close.call(this.#server);
-        resolve();
-      });
-    });
+  /** Listen on `host:port`, and on `server.tls.httpPort` too when set (shared through the cluster primary). */
+  async listen(host: string, port: number): Promise<void> {
+    await listenOn(this.#server, host, port, () => this.#draining);
+    if (this.#plain !== null) await listenOn(this.#plain, host, this.#config.tls!.httpPort!, () => this.#draining);
   }
 
   /** The bound port (useful when listening on port 0). */
@@ -227,7 +243,7 @@ export class WorkerServer {
     this.#draining = true;
     // Not listening yet (the primary's handle is still on its way): closing now would
     // make Node's cluster code throw when the handle arrives; the listen callback closes.
-    if (this.#server.listening) net.Server.prototype.close.call(this.#server);
+    for (const server of [this.#server, this.#plain]) if (server?.listening === true) net.Server.prototype.close.call(server);
     return new Promise((resolve) => {
       const check = setInterval(() => {
         if (this.#sockets.size === 0) finish(true);
@@ -321,6 +337,19 @@ export class WorkerServer {
     }
     return this.#rawLines;
   }
+}
+
+/** Listen `server` on `host:port`; `draining()` says a drain began while the handle was on its way. */
+function listenOn(server: net.Server, host: string, port: number, draining: () => boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      // A drain began while the handle was on its way: stop accepting now.
+      if (draining()) net.Server.prototype.close.call(server);
+      resolve();
+    });
+  });
 }
 
 /** Write the JSON error body straight to a socket no response object owns, then close it; returns the body's bytes. */

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { connect, type ConnectionOptions } from 'node:tls';
 import { Agent, request } from 'undici';
 import { startGateway, testConfig } from '../helpers/gateway-process.js';
-import { sleep, waitFor } from '../helpers/net.js';
+import { freePort, sleep, waitFor } from '../helpers/net.js';
 import { ROOT } from '../helpers/repo.js';
 import { startUpstream } from '../helpers/upstream.js';
 import { openWs, startWsUpstream, textFrame } from '../helpers/websocket.js';
@@ -186,4 +186,44 @@ t.test('SIGHUP rotates the certificate; a bad one is refused and the running one
   t.ok(problem, 'the reason is logged');
   for (let i = 0; i < 4; i++) t.equal((await over(gw.port, '/__gateway/health')).cn, 'localhost', `connection ${i + 1}: still the running certificate`);
   t.equal(await gw.stop('SIGTERM'), 0);
+});
+
+t.test('httpPort: plain HTTP beside TLS redirects to HTTPS, except routes that opt out; both listeners drain', async (t) => {
+  const up = await startUpstream();
+  t.teardown(() => up.close());
+  const httpPort = await freePort();
+  const gw = await startGateway(
+    (port) =>
+      testConfig(
+        port,
+        [{ name: 'echo', instances: [{ url: up.url }] }],
+        [
+          { id: 'app', paths: ['/app/*'], service: 'echo' },
+          { id: 'acme', paths: ['/.well-known/acme-challenge/*'], service: 'echo', httpsRedirect: false },
+        ],
+        { tls: { httpPort, certificates: [{ certFile: join(FIXTURES, 'localhost.pem'), keyFile: join(FIXTURES, 'localhost-key.pem') }] } },
+      ),
+    { tlsCa: CA },
+  );
+  t.teardown(() => gw.stop('SIGKILL'));
+  const plain = `http://127.0.0.1:${httpPort}`;
+
+  const redirected = await request(`${plain}/app/orders?id=7`, { method: 'POST', headers: { host: 'gateway.test' }, body: 'x' });
+  t.equal(redirected.statusCode, 308);
+  t.equal(redirected.headers.location, `https://gateway.test:${gw.port}/app/orders?id=7`, 'to the TLS port, same target');
+  await redirected.body.text();
+  const agent = new Agent({ connect: { ca: CA, servername: 'gateway.test' } });
+  t.teardown(() => agent.close());
+  const followed = await request(`https://127.0.0.1:${gw.port}/app/orders?id=7`, { dispatcher: agent, method: 'POST', headers: { host: 'gateway.test' }, body: 'x' });
+  t.equal(followed.statusCode, 200, 'the same request over HTTPS is served');
+  t.equal(((await followed.body.json()) as { headers: Record<string, string> }).headers['x-forwarded-proto'], 'https');
+
+  const challenge = await request(`${plain}/.well-known/acme-challenge/token-1`);
+  t.equal(challenge.statusCode, 200, 'a route with httpsRedirect: false is served over plain HTTP');
+  t.equal(((await challenge.body.json()) as { headers: Record<string, string> }).headers['x-forwarded-proto'], 'http');
+  const health = await request(`${plain}/__gateway/health`);
+  t.equal(health.statusCode, 200, 'health on the plain port too');
+  await health.body.text();
+  t.ok(gw.logs.some((l) => l.msg === 'gateway started' && l.httpPort === httpPort && l.tls === true), 'the start line names both listeners');
+  t.equal(await gw.stop('SIGTERM'), 0, 'both listeners drain; exit 0');
 });

@@ -191,6 +191,8 @@ function buildSnapshot(raw: RawConfig, file: string, version: number, tls: TlsCo
       preserveHost: r.preserveHost,
       retryable: r.retryable,
       websocket: r.websocket,
+      // Only when on: snapshots without redirects stay what they were.
+      ...((r.httpsRedirect ?? (tls !== null && tls.httpPort !== null)) ? { httpsRedirect: true } : {}),
       rateLimitHeaders: r.rateLimitHeaders,
       rateLimits: r.rateLimits.map((l) => ({ ...l })),
       ...routeSecuritySnapshot(r as Parameters<typeof routeSecuritySnapshot>[0]),

@@ -117,6 +117,9 @@ const route = {
     retryable: { type: 'boolean', default: false },
     // Proxy WebSocket upgrades (GET with `Upgrade: websocket`) as tunnels to the service.
     websocket: { type: 'boolean', default: false },
+    // 308 to HTTPS for requests not known to be HTTPS; no default: the snapshot's is true
+    // with a plain listener beside TLS (server.tls.httpPort), false otherwise.
+    httpsRedirect: { type: 'boolean' },
     // How a limited route reports its limits: IETF draft fields, X-RateLimit-*, both or none.
     rateLimitHeaders: { enum: ['both', 'ietf', 'legacy', 'none'], default: 'both' },
     rateLimits: rateLimitsSchema,

@@ -41,6 +41,7 @@ export interface RawRoute {
   preserveHost: boolean;
   retryable: boolean;
   websocket: boolean;
+  httpsRedirect?: boolean;
   rateLimitHeaders: 'both' | 'ietf' | 'legacy' | 'none';
   rateLimits: { requests: number; per: 's' | 'm' | 'h' | 'd' | number; burst?: number; key: string }[];
 }

@@ -36,11 +36,12 @@ interface RawTls {
   minVersion: TlsConfig['minVersion'];
   ciphers?: string;
   handshakeTimeoutMs: number;
+  httpPort?: number;
 }
 
 /** The schema-valid part of the document this file reads. */
 export interface RawTlsDocument {
-  server: { tls?: RawTls };
+  server: { port: number; tls?: RawTls };
 }
 
 /** What the checks need besides the document. */
@@ -63,6 +64,7 @@ export async function checkTls(doc: RawTlsDocument, ctx: TlsCheckContext, report
     ok = false;
     report(path, message);
   };
+  if (raw.httpPort !== undefined && raw.httpPort === doc.server.port) fail(at('httpPort'), `must differ from server.port (${doc.server.port}), where the TLS listener is`);
   if (raw.ciphers !== undefined) {
     try {
       createSecureContext({ ciphers: raw.ciphers, minVersion: raw.minVersion });
@@ -119,6 +121,7 @@ export async function checkTls(doc: RawTlsDocument, ctx: TlsCheckContext, report
     minVersion: raw.minVersion,
     ciphers: raw.ciphers ?? null,
     handshakeTimeoutMs: raw.handshakeTimeoutMs,
+    httpPort: raw.httpPort ?? null,
     ticketKeys: randomBytes(48).toString('hex'),
   };
 }

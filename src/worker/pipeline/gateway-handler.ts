@@ -32,6 +32,7 @@ import { clientAddress, connectionIsTls, effectiveLimits, limitKeyOf, rateLimitH
 import { HeaderNames, UpstreamCall, asksForWebSocket, type HandshakeWait, queuedBehindAnother, upstreamRequestHeaders, type CallHooks, type ExchangeOutcome } from '../upstream/index.js';
 import { BodyLimit } from './body-limit.js';
 import { hostnameOf } from './client-host.js';
+import { httpsLocation } from './https-redirect.js';
 import { declaresBody, expectsContinue, hasUnreadBody } from './unread-body.js';
 import { answerPreflight } from './preflight.js';
 import { RequestIds } from './request-id.js';
@@ -357,6 +358,8 @@ export class GatewayHandler {
     // undici drops `req.socket` once it has read a request body: take the address now.
     const client = this.#accessLog === null ? null : clientAddress(req, this.#trusted);
     const fields: LogFields = { route: route.id, upstream: null, service: service.name, tries: 0, identity: null, client };
+    // Before auth and limits: nothing more should travel in the clear.
+    if (route.httpsRedirect === true && !this.#isHttps(req)) return this.#redirectToHttps(req, res, requestId, started, target, path, fields, found.store);
     const tooLarge = policy.limitError(req, url);
     if (tooLarge !== null) {
       return this.#fail(req, res, requestId, started, tooLarge, fields, policy.headers.record(req.headers.origin, policy.headers.usesHttps && this.#isHttps(req), null), path);
@@ -639,6 +642,19 @@ export class GatewayHandler {
   }
 
   /** `OPTIONS *`: the methods this server accepts at all, no body. */
+  /** 308 to the same URL over HTTPS (see https-redirect.ts). */
+  #redirectToHttps(req: IncomingMessage, res: ServerResponse, requestId: string, started: number, target: string, path: string, fields: LogFields, store: RouteTarget): void {
+    const server = this.#table.snapshot.server;
+    const location = httpsLocation(req.headers.host, target, server.tls === undefined || server.tls === null ? 443 : server.port);
+    if (location === null) throw new BadRequestError('a redirect to HTTPS needs a Host header with a host name');
+    // The body is not wanted here: close after the answer rather than read it.
+    if (hasUnreadBody(req)) this.#closeAfter(req, res);
+    const headers = store.policy.headers.record(req.headers.origin, false, { location, 'content-length': '0', via: this.#via, 'x-request-id': requestId });
+    res.writeHead(308, headers);
+    res.end();
+    this.#done(req, requestId, started, path, fields, { status: 308, bytes: 0, errorCode: null });
+  }
+
   #serverOptions(req: IncomingMessage, res: ServerResponse, requestId: string, started: number): void {
     const headers = this.#table.errorHeadersFor(req, this.#isHttps);
     res.writeHead(200, { ...headers, allow: this.#table.guard.allow.join(', '), 'content-length': '0', via: this.#via, 'x-request-id': requestId });

@@ -20,6 +20,7 @@ function config(over: Partial<TlsConfig> = {}): TlsConfig {
     minVersion: 'TLSv1.2',
     ciphers: null,
     handshakeTimeoutMs: 2_000,
+    httpPort: null,
     ticketKeys: randomBytes(48).toString('hex'),
     ...over,
   };

@@ -171,3 +171,35 @@ t.test('file names are relative to the config file and may come from the environ
   const snap = snapshotOf(await loadConfig(join(dir, 'conf', 'gateway.yaml'), { env: { CERT: join(dir, 'localhost.pem') }, version: 1 }));
   t.equal(snap.server.tls!.certificates[0]!.certFile, join(dir, 'localhost.pem'));
 });
+
+t.test('httpPort: a plain listener beside TLS; its routes redirect to HTTPS unless they say httpsRedirect: false', async (t) => {
+  const dir = t.testdir({
+    ...FILES,
+    'gateway.yaml': `server:
+  port: 8443
+  tls:
+    httpPort: 8080
+    certificates: [{ certFile: localhost.pem, keyFile: localhost-key.pem }]
+services:
+  - name: svc
+    instances: [{ url: http://127.0.0.1:9000 }]
+routes:
+  - { id: app, path: /app, service: svc }
+  - { id: acme, path: /.well-known/acme-challenge/*, service: svc, httpsRedirect: false }
+`,
+  });
+  const snap = snapshotOf(await loadConfig(join(dir, 'gateway.yaml'), { env: {}, version: 1 }));
+  t.equal(snap.server.tls!.httpPort, 8080);
+  t.same(snap.routes.map((r) => [r.id, r.httpsRedirect ?? false]), [['app', true], ['acme', false]]);
+  const same = brief(problemsOf((await load(t, `    httpPort: 8080\n    certificates: [{ certFile: localhost.pem, keyFile: localhost-key.pem }]`)).result));
+  t.same(same, [{ line: 11, path: 'server.tls.httpPort', message: 'must differ from server.port (8080), where the TLS listener is' }]);
+  const { result } = await load(t, `    certificates: [{ certFile: localhost.pem, keyFile: localhost-key.pem }]`);
+  t.equal(snapshotOf(result).server.tls!.httpPort, null);
+  t.notOk('httpsRedirect' in snapshotOf(result).routes[0]!, 'TLS without httpPort: no plain listener, nothing to redirect');
+});
+
+t.test('httpsRedirect: true works without the gateway\'s own TLS (behind a TLS load balancer)', async (t) => {
+  const dir = t.testdir({ 'gateway.yaml': withRoutes(`  - id: r\n    path: /r\n    service: svc\n    httpsRedirect: true`) });
+  const snap = snapshotOf(await loadConfig(join(dir, 'gateway.yaml'), { env: {}, version: 1 }));
+  t.equal(snap.routes[0]!.httpsRedirect, true);
+});
