@@ -15,7 +15,7 @@ import { Agent, request } from 'undici';
 import { startGateway, testConfig } from '../helpers/gateway-process.js';
 import { freePort, sleep, waitFor } from '../helpers/net.js';
 import { ROOT } from '../helpers/repo.js';
-import { startUpstream } from '../helpers/upstream.js';
+import { echo, startUpstream } from '../helpers/upstream.js';
 import { openWs, startWsUpstream, textFrame } from '../helpers/websocket.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'tls');
@@ -189,7 +189,7 @@ t.test('SIGHUP rotates the certificate; a bad one is refused and the running one
 });
 
 t.test('httpPort: plain HTTP beside TLS redirects to HTTPS, except routes that opt out; both listeners drain', async (t) => {
-  const up = await startUpstream();
+  const up = await startUpstream((req, res) => (req.url?.endsWith('/slow') ? setTimeout(() => echo(req, res), 1_500) : echo(req, res)));
   t.teardown(() => up.close());
   const httpPort = await freePort();
   const gw = await startGateway(
@@ -225,5 +225,23 @@ t.test('httpPort: plain HTTP beside TLS redirects to HTTPS, except routes that o
   t.equal(health.statusCode, 200, 'health on the plain port too');
   await health.body.text();
   t.ok(gw.logs.some((l) => l.msg === 'gateway started' && l.httpPort === httpPort && l.tls === true), 'the start line names both listeners');
-  t.equal(await gw.stop('SIGTERM'), 0, 'both listeners drain; exit 0');
+
+  // SIGTERM with a request in flight on the plain listener: it finishes; new connections are refused.
+  const slow = request(`${plain}/.well-known/acme-challenge/slow`);
+  await waitFor(() => up.seen.some((r) => r.url?.endsWith('/slow')), 5_000);
+  const stopped = gw.stop('SIGTERM');
+  const refused = await waitFor(
+    () =>
+      new Promise<string | null>((resolve) => {
+        const s = netConnect(httpPort, '127.0.0.1', () => (s.destroy(), resolve(null)));
+        s.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+      }),
+    5_000,
+    50,
+  );
+  t.equal(refused, 'ECONNREFUSED', 'the plain listener stopped accepting');
+  const finished = await slow;
+  t.equal(finished.statusCode, 200, 'the request in flight on it was answered');
+  await finished.body.text();
+  t.equal(await stopped, 0, 'both listeners drained; exit 0');
 });

@@ -25,9 +25,9 @@ export const serverTlsSchema = {
       },
     },
     minVersion: { enum: [...TLS_VERSIONS], default: 'TLSv1.2' },
-    ciphers: { type: 'string', minLength: 1, maxLength: 4096 },
+    ciphers: { type: ['string', 'null'], minLength: 1, maxLength: 4096 },
     handshakeTimeoutMs: { type: 'integer', minimum: 100, maximum: 120_000, default: 10_000 },
     // A plain-HTTP listener beside the TLS one (for redirects to HTTPS, ACME challenges).
-    httpPort: { type: 'integer', minimum: 0, maximum: 65535 },
+    httpPort: { type: ['integer', 'null'], minimum: 1, maximum: 65535 },
   },
 } as const;

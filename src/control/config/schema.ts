@@ -119,7 +119,7 @@ const route = {
     websocket: { type: 'boolean', default: false },
     // 308 to HTTPS for requests not known to be HTTPS; no default: the snapshot's is true
     // with a plain listener beside TLS (server.tls.httpPort), false otherwise.
-    httpsRedirect: { type: 'boolean' },
+    httpsRedirect: { type: ['boolean', 'null'] },
     // How a limited route reports its limits: IETF draft fields, X-RateLimit-*, both or none.
     rateLimitHeaders: { enum: ['both', 'ietf', 'legacy', 'none'], default: 'both' },
     rateLimits: rateLimitsSchema,

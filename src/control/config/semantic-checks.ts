@@ -41,7 +41,7 @@ export interface RawRoute {
   preserveHost: boolean;
   retryable: boolean;
   websocket: boolean;
-  httpsRedirect?: boolean;
+  httpsRedirect?: boolean | null;
   rateLimitHeaders: 'both' | 'ietf' | 'legacy' | 'none';
   rateLimits: { requests: number; per: 's' | 'm' | 'h' | 'd' | number; burst?: number; key: string }[];
 }

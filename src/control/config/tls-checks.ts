@@ -34,9 +34,9 @@ import type { KeyPath, Report } from './loader.js';
 interface RawTls {
   certificates: { certFile: string; keyFile: string }[];
   minVersion: TlsConfig['minVersion'];
-  ciphers?: string;
+  ciphers?: string | null;
   handshakeTimeoutMs: number;
-  httpPort?: number;
+  httpPort?: number | null;
 }
 
 /** The schema-valid part of the document this file reads. */
@@ -64,8 +64,8 @@ export async function checkTls(doc: RawTlsDocument, ctx: TlsCheckContext, report
     ok = false;
     report(path, message);
   };
-  if (raw.httpPort !== undefined && raw.httpPort === doc.server.port) fail(at('httpPort'), `must differ from server.port (${doc.server.port}), where the TLS listener is`);
-  if (raw.ciphers !== undefined) {
+  if (raw.httpPort != null && raw.httpPort === doc.server.port) fail(at('httpPort'), `must differ from server.port (${doc.server.port}), where the TLS listener is`);
+  if (raw.ciphers != null) {
     try {
       createSecureContext({ ciphers: raw.ciphers, minVersion: raw.minVersion });
     } catch (err) {
@@ -131,13 +131,8 @@ export async function checkTls(doc: RawTlsDocument, ctx: TlsCheckContext, report
  * `alsoKey`: the file is the keyFile too, so a private key in it is expected.
  */
 async function readCertificate(file: string, alsoKey: boolean, now: number, fail: (message: string) => void): Promise<{ file: string; pem: string; leaf: X509Certificate } | null> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    fail(`cannot read certificate file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    return null;
-  }
+  const text = await readText(file, 'certificate', fail);
+  if (text === null) return null;
   if (!alsoKey && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
     fail(`${file}: holds a private key; certFile takes certificates only (the key goes in keyFile)`);
     return null;
@@ -179,13 +174,8 @@ async function readCertificate(file: string, alsoKey: boolean, now: number, fail
 
 /** Read and check a private key file; null (after `fail`) when it is unusable. */
 async function readKey(file: string, fail: (message: string) => void): Promise<{ file: string; pem: string; object: KeyObject } | null> {
-  let pem: string;
-  try {
-    pem = await readFile(file, 'utf8');
-  } catch (err) {
-    fail(`cannot read key file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    return null;
-  }
+  const pem = await readText(file, 'key', fail);
+  if (pem === null) return null;
   if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pem)) {
     fail(`${file}: the key is encrypted; the gateway needs it unencrypted, in a file only its user can read (openssl pkey -in ${file} -out <new file>)`);
     return null;
@@ -194,6 +184,16 @@ async function readKey(file: string, fail: (message: string) => void): Promise<{
     return { file, pem, object: createPrivateKey(pem) };
   } catch (err) {
     fail(`${file}: not a PEM private key: ${(err as Error).message}`);
+    return null;
+  }
+}
+
+/** The text of `file`, or null (after `fail`) when it cannot be read. */
+async function readText(file: string, what: string, fail: (message: string) => void): Promise<string | null> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    fail(`cannot read ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     return null;
   }
 }

@@ -641,7 +641,6 @@ export class GatewayHandler {
     this.#done(req, requestId, started, req.url ?? '', fields, { status, bytes, errorCode: null });
   }
 
-  /** `OPTIONS *`: the methods this server accepts at all, no body. */
   /** 308 to the same URL over HTTPS (see https-redirect.ts). */
   #redirectToHttps(req: IncomingMessage, res: ServerResponse, requestId: string, started: number, target: string, path: string, fields: LogFields, store: RouteTarget): void {
     const server = this.#table.snapshot.server;
@@ -655,6 +654,7 @@ export class GatewayHandler {
     this.#done(req, requestId, started, path, fields, { status: 308, bytes: 0, errorCode: null });
   }
 
+  /** `OPTIONS *`: the methods this server accepts at all, no body. */
   #serverOptions(req: IncomingMessage, res: ServerResponse, requestId: string, started: number): void {
     const headers = this.#table.errorHeadersFor(req, this.#isHttps);
     res.writeHead(200, { ...headers, allow: this.#table.guard.allow.join(', '), 'content-length': '0', via: this.#via, 'x-request-id': requestId });

@@ -15,7 +15,6 @@ const HOSTNAME = /^(?:\[[0-9a-f:.]+\]|[a-z0-9_.-]+)$/;
 export function httpsLocation(host: string | undefined, target: string, tlsPort: number): string | null {
   const name = hostnameOf(host);
   if (name === '' || !HOSTNAME.test(name)) return null;
-  // Node decodes the target's bytes as latin1: bytes a URL cannot carry go percent-encoded.
-  const path = /[^\x21-\x7e]/.test(target) ? target.replace(/[^\x21-\x7e]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`) : target;
-  return `https://${name}${tlsPort === 443 ? '' : `:${tlsPort}`}${path}`;
+  // llhttp has refused any target with bytes a URL cannot carry (controls, non-ASCII).
+  return `https://${name}${tlsPort === 443 ? '' : `:${tlsPort}`}${target}`;
 }

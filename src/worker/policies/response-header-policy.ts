@@ -135,15 +135,17 @@ class RequestHeaders implements ResponseHeaderHook {
 
 /**
  * Whether the client reached the gateway over HTTPS: its connection is the gateway's own
- * TLS (`server.tls`), or a trusted proxy says so through the first `X-Forwarded-Proto` entry.
+ * TLS (`server.tls`), or a trusted proxy says so in the last `X-Forwarded-Proto` entry,
+ * the one it wrote itself: a proxy that appends to the field leaves the client's own
+ * entries in front (`https, http` from a client that sent `https` over plain HTTP), as
+ * `X-Forwarded-For` is read from the right for the same reason.
  */
 export function requestIsHttps(req: IncomingMessage, trusted: { has(address: string | undefined): boolean }): boolean {
   if (connectionIsTls(req)) return true;
   const header = req.headers['x-forwarded-proto'];
   if (header === undefined || !trusted.has(req.socket.remoteAddress)) return false;
   const proto = typeof header === 'string' ? header : header.join(',');
-  const comma = proto.indexOf(',');
-  return (comma === -1 ? proto : proto.slice(0, comma)).trim().toLowerCase() === 'https';
+  return proto.slice(proto.lastIndexOf(',') + 1).trim().toLowerCase() === 'https';
 }
 
 /** Whether `req` came over the gateway's own TLS listener. */
