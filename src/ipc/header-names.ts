@@ -31,10 +31,11 @@ export const FORWARDING_HEADERS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Other "client IP" headers upstreams are known to trust: passed on from trusted proxies
- * only, so a client cannot claim an address through a header the gateway does not set.
+ * Other "client IP" headers upstreams are known to trust, and the client certificate an
+ * Envoy-style proxy forwards: passed on from trusted proxies only, so a client cannot
+ * claim an address or an identity through a header the gateway does not set.
  */
-export const CLIENT_IP_HEADERS: ReadonlySet<string> = new Set(['x-real-ip', 'true-client-ip', 'cf-connecting-ip', 'x-client-ip', 'x-cluster-client-ip']);
+export const CLIENT_IP_HEADERS: ReadonlySet<string> = new Set(['x-real-ip', 'true-client-ip', 'cf-connecting-ip', 'x-client-ip', 'x-cluster-client-ip', 'x-forwarded-client-cert']);
 
 /** A header name as CGI-style upstreams see it: lower case, `_` read as `-` (both spellings are one header there). */
 export function cgiName(name: string): string {

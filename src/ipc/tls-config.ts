@@ -21,6 +21,20 @@ export interface TlsCertificate {
   readonly notAfter: string;
 }
 
+/** How clients prove who they are with a certificate (mutual TLS). */
+export const CLIENT_AUTH_MODES = ['require', 'optional'] as const;
+
+/** `server.tls.clientAuth`: client certificates, verified against `ca`. */
+export interface ClientAuthConfig {
+  /** PEM CA certificates a client certificate must chain to. */
+  readonly ca: string;
+  /**
+   * `require`: a handshake without a valid client certificate fails. `optional`: a client
+   * may present none; one it presents must be valid, or the connection is closed.
+   */
+  readonly mode: (typeof CLIENT_AUTH_MODES)[number];
+}
+
 /** `server.tls`. */
 export interface TlsConfig {
   /**
@@ -38,6 +52,8 @@ export interface TlsConfig {
    * redirect its requests to HTTPS unless they say `httpsRedirect: false`.
    */
   readonly httpPort: number | null;
+  /** Client certificates (mutual TLS), or null: none asked for. */
+  readonly clientAuth: ClientAuthConfig | null;
   /**
    * Session ticket keys (48 bytes, hex), the same for every worker of one config version
    * so that a client resumes its session whichever worker it reaches.

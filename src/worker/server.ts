@@ -11,6 +11,7 @@
 import { createServer, ServerResponse, type IncomingMessage, type Server, type ServerOptions } from 'node:http';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import net, { type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_METHODS, type ServerConfig } from '../ipc/index.js';
 import type { ConnectionMetrics, Logger } from '../telemetry/index.js';
@@ -84,6 +85,19 @@ export class WorkerServer {
     } else {
       this.#server = createTlsServer({ ...options, ...new TlsContexts(config.tls).serverOptions() }, serve);
       if (config.tls.httpPort !== null) this.#plain = createServer(options, serve);
+      // `clientAuth.mode: optional` lets a handshake through whatever certificate came
+      // with it; one that is there but not from the CA closes the connection before any
+      // request (with `require`, OpenSSL refuses it in the handshake itself). First in
+      // line: the HTTP layer's own listener may already parse a request that came with
+      // the handshake's last flight (TLS 1.3), and hand it to the pipeline.
+      if (config.tls.clientAuth?.mode === 'optional') {
+        this.#server.prependListener('secureConnection', (socket: TLSSocket) => {
+          if (socket.authorized || socket.getPeerX509Certificate() === undefined) return;
+          connectionMetrics?.rejected('tls_handshake');
+          this.#logger.debug({ reason: socket.authorizationError, remote: socket.remoteAddress }, 'client certificate not from clientAuth.caFile: connection closed');
+          socket.destroy();
+        });
+      }
       // A failed or timed-out handshake, plain HTTP sent to the TLS port, a client that
       // refused the certificate. First in line: https.Server passes the error on to
       // 'clientError', whose HTTP answer has no TLS session to travel in (a socket left

@@ -52,6 +52,10 @@ export class TlsContexts {
       ALPNProtocols: ALPN,
       handshakeTimeout: this.#config.handshakeTimeoutMs,
       SNICallback: (servername, cb) => cb(null, this.select(servername)),
+      // Mutual TLS: the CA store is the server's, whichever certificate SNI chose.
+      ...(this.#config.clientAuth === null
+        ? {}
+        : { requestCert: true, rejectUnauthorized: this.#config.clientAuth.mode === 'require', ca: this.#config.clientAuth.ca }),
     };
   }
 

@@ -3,7 +3,7 @@
  * cannot check (the files, the key matching its certificate, names served twice, the
  * cipher list) is in tls-checks.ts.
  */
-import { TLS_VERSIONS } from '../../ipc/index.js';
+import { CLIENT_AUTH_MODES, TLS_VERSIONS } from '../../ipc/index.js';
 
 const file = { type: 'string', minLength: 1, description: 'a file path (relative to the config file)' } as const;
 
@@ -29,5 +29,15 @@ export const serverTlsSchema = {
     handshakeTimeoutMs: { type: 'integer', minimum: 100, maximum: 120_000, default: 10_000 },
     // A plain-HTTP listener beside the TLS one (for redirects to HTTPS, ACME challenges).
     httpPort: { type: ['integer', 'null'], minimum: 1, maximum: 65535 },
+    // Mutual TLS: client certificates verified against caFile.
+    clientAuth: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      required: ['caFile'],
+      properties: {
+        caFile: file,
+        mode: { enum: [...CLIENT_AUTH_MODES], default: 'require' },
+      },
+    },
   },
 } as const;

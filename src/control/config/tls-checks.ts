@@ -27,7 +27,7 @@ import { createPrivateKey, randomBytes, X509Certificate, type KeyObject } from '
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
-import type { TlsCertificate, TlsConfig } from '../../ipc/index.js';
+import type { ClientAuthConfig, TlsCertificate, TlsConfig } from '../../ipc/index.js';
 import type { KeyPath, Report } from './loader.js';
 
 /** A schema-valid `server.tls`. */
@@ -37,6 +37,7 @@ interface RawTls {
   ciphers?: string | null;
   handshakeTimeoutMs: number;
   httpPort?: number | null;
+  clientAuth?: { caFile: string; mode: ClientAuthConfig['mode'] } | null;
 }
 
 /** The schema-valid part of the document this file reads. */
@@ -115,6 +116,11 @@ export async function checkTls(doc: RawTlsDocument, ctx: TlsCheckContext, report
     }
     certificates.push({ cert: cert.pem, key: key.pem, names, certFile: cert.file, notAfter: new Date(cert.leaf.validTo).toISOString() });
   }
+  let clientAuth: ClientAuthConfig | null = null;
+  if (raw.clientAuth != null) {
+    const ca = await readCaFile(resolve(ctx.configDir, raw.clientAuth.caFile), now, (m) => fail(at('clientAuth', 'caFile'), m));
+    if (ca !== null) clientAuth = { ca, mode: raw.clientAuth.mode };
+  }
   if (!ok) return null;
   return {
     certificates,
@@ -122,6 +128,7 @@ export async function checkTls(doc: RawTlsDocument, ctx: TlsCheckContext, report
     ciphers: raw.ciphers ?? null,
     handshakeTimeoutMs: raw.handshakeTimeoutMs,
     httpPort: raw.httpPort ?? null,
+    clientAuth,
     ticketKeys: randomBytes(48).toString('hex'),
   };
 }
@@ -186,6 +193,36 @@ async function readKey(file: string, fail: (message: string) => void): Promise<{
     fail(`${file}: not a PEM private key: ${(err as Error).message}`);
     return null;
   }
+}
+
+/** Read and check the CA certificates client certificates must chain to; their PEM, or null after `fail`. */
+async function readCaFile(file: string, now: number, fail: (message: string) => void): Promise<string | null> {
+  const text = await readText(file, 'CA', fail);
+  if (text === null) return null;
+  const blocks = text.match(CERT_BLOCK) ?? [];
+  if (blocks.length === 0) {
+    fail(`${file}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it`);
+    return null;
+  }
+  for (const [n, block] of blocks.entries()) {
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(block);
+    } catch (err) {
+      fail(`${file}: certificate ${n + 1} does not parse: ${(err as Error).message}`);
+      return null;
+    }
+    // A leaf here would make every certificate it issued... nothing: it cannot issue any.
+    if (!cert.ca) {
+      fail(`${file}: certificate ${n + 1} (${cert.subject.replace(/\n/g, ', ')}) is not a CA certificate; clientAuth.caFile takes the CAs that issue client certificates`);
+      return null;
+    }
+    if (Date.parse(cert.validTo) <= now) {
+      fail(`${file}: certificate ${n + 1} (${cert.subject.replace(/\n/g, ', ')}) expired on ${new Date(cert.validTo).toISOString()}`);
+      return null;
+    }
+  }
+  return blocks.join('\n') + '\n';
 }
 
 /** The text of `file`, or null (after `fail`) when it cannot be read. */

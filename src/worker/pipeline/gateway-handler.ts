@@ -28,7 +28,7 @@ import {
 } from '../../common/index.js';
 import { methodLabel, requestTraceOf, statusClass, type DataPlaneMetrics, type Logger, type RequestTracer } from '../../telemetry/index.js';
 import { normalizePath, type RouteLookup } from '../router/index.js';
-import { clientAddress, connectionIsTls, effectiveLimits, limitKeyOf, rateLimitHeaders, requestIsHttps, type AuthPolicy, type Identity, type RateLimitAsk } from '../policies/index.js';
+import { ClientCertificates, clientAddress, connectionIsTls, effectiveLimits, limitKeyOf, rateLimitHeaders, requestIsHttps, type AuthPolicy, type Identity, type RateLimitAsk } from '../policies/index.js';
 import { HeaderNames, UpstreamCall, asksForWebSocket, type HandshakeWait, queuedBehindAnother, upstreamRequestHeaders, type CallHooks, type ExchangeOutcome } from '../upstream/index.js';
 import { BodyLimit } from './body-limit.js';
 import { hostnameOf } from './client-host.js';
@@ -135,6 +135,7 @@ export class GatewayHandler {
   readonly status: NodeStatus;
   readonly #isDraining = () => this.#draining;
   readonly #isHttps = (req: IncomingMessage) => requestIsHttps(req, this.#trusted);
+  readonly #clientCerts = new ClientCertificates();
 
   constructor(
     table: RouteTable,
@@ -533,10 +534,12 @@ export class GatewayHandler {
     if (q !== -1) upstreamPath += target.slice(q);
 
     const remoteAddress = req.socket.remoteAddress ?? '';
+    const tls = connectionIsTls(req);
     const headers = upstreamRequestHeaders(ctx.raw ?? req.rawHeaders, {
       remoteAddress,
       trusted: this.#trusted.has(remoteAddress),
-      proto: connectionIsTls(req) ? 'https' : 'http',
+      proto: tls ? 'https' : 'http',
+      clientCert: tls ? this.#clientCerts.forwardValue(req.socket) : null,
       requestId,
       via: this.#via,
       upstreamHost: route.preserveHost ? (req.headers.host ?? null) : null,

@@ -8,5 +8,6 @@ export { clientAddress, limitKeyOf } from './rate-limit-keys.js';
 export { rateLimitHeaders, windowSeconds } from './rate-limit-headers.js';
 export { CorsPolicy, type PreflightResult } from './cors-policy.js';
 export { ResponseHeaderPolicy, connectionIsTls, requestIsHttps } from './response-header-policy.js';
+export { ClientCertificates } from './client-certificates.js';
 export { RoutePolicy } from './route-policy.js';
 export { AuthRuntime, AuthPolicy, effectiveLimits, type Identity } from './auth/index.js';

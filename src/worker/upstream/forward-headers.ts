@@ -23,8 +23,10 @@ export interface ForwardContext {
   readonly remoteAddress: string;
   /** Whether that peer is a trusted proxy. */
   readonly trusted: boolean;
-  /** `http` (TLS termination is not in the gateway yet). */
+  /** `https` on the gateway's own TLS listener, else `http`. */
   readonly proto: string;
+  /** `X-Forwarded-Client-Cert` of a verified client certificate (mutual TLS), or null. */
+  readonly clientCert?: string | null;
   readonly requestId: string;
   /** `1.1 <viaName>`. */
   readonly via: string;
@@ -111,6 +113,7 @@ export function upstreamRequestHeaders(raw: readonly string[], ctx: ForwardConte
     'x-request-id', ctx.requestId,
   );
   if (ctx.upstreamHost !== null) out.push('host', ctx.upstreamHost);
+  if (ctx.clientCert != null) out.push('x-forwarded-client-cert', ctx.clientCert);
   return out;
 }
 

@@ -21,6 +21,7 @@ function config(over: Partial<TlsConfig> = {}): TlsConfig {
     ciphers: null,
     handshakeTimeoutMs: 2_000,
     httpPort: null,
+    clientAuth: null,
     ticketKeys: randomBytes(48).toString('hex'),
     ...over,
   };

@@ -11,6 +11,7 @@ const FILES: Record<string, string> = Object.fromEntries(
   ['localhost', 'wildcard', 'api', 'nosan', 'expired', 'ec', 'weak'].flatMap((n) => [[`${n}.pem`, pem(`${n}.pem`)], [`${n}-key.pem`, pem(`${n}-key.pem`)]]),
 );
 FILES['underexpired-key.pem'] = pem('underexpired-key.pem');
+FILES['ca.pem'] = pem('ca.pem');
 FILES['api-fullchain.pem'] = pem('api-fullchain.pem');
 FILES['underexpired-chain.pem'] = pem('underexpired-chain.pem');
 FILES['encrypted-key.pem'] = pem('encrypted-key.pem');
@@ -202,4 +203,21 @@ t.test('httpsRedirect: true works without the gateway\'s own TLS (behind a TLS l
   const dir = t.testdir({ 'gateway.yaml': withRoutes(`  - id: r\n    path: /r\n    service: svc\n    httpsRedirect: true`) });
   const snap = snapshotOf(await loadConfig(join(dir, 'gateway.yaml'), { env: {}, version: 1 }));
   t.equal(snap.routes[0]!.httpsRedirect, true);
+});
+
+t.test('clientAuth: the CA file is read and checked; mode defaults to require', async (t) => {
+  const certs = `    certificates: [{ certFile: localhost.pem, keyFile: localhost-key.pem }]`;
+  const ok = snapshotOf((await load(t, `${certs}\n    clientAuth: { caFile: ca.pem }`)).result);
+  t.same(ok.server.tls!.clientAuth, { ca: FILES['ca.pem'], mode: 'require' });
+  const optional = snapshotOf((await load(t, `${certs}\n    clientAuth: { caFile: ca.pem, mode: optional }`)).result);
+  t.equal(optional.server.tls!.clientAuth!.mode, 'optional');
+  t.equal(snapshotOf((await load(t, certs)).result).server.tls!.clientAuth, null, 'absent: no client certificates asked for');
+  const { dir, result } = await load(t, `${certs}\n    clientAuth: { caFile: localhost.pem }`);
+  t.same(brief(problemsOf(result)), [
+    { line: 12, path: 'server.tls.clientAuth.caFile', message: `${join(dir, 'localhost.pem')}: certificate 1 (CN=localhost) is not a CA certificate; clientAuth.caFile takes the CAs that issue client certificates` },
+  ]);
+  const missing = brief(problemsOf((await load(t, `${certs}\n    clientAuth: { caFile: none.pem, mode: sometimes }`)).result));
+  t.same(missing.map((p) => p.path), ['server.tls.clientAuth.mode'], 'the schema speaks first; the file is not read for an invalid section');
+  const unreadable = brief(problemsOf((await load(t, `${certs}\n    clientAuth: { caFile: none.pem }`)).result));
+  t.match(unreadable, [{ path: 'server.tls.clientAuth.caFile', message: /^cannot read CA file .*none\.pem: ENOENT$/ }]);
 });

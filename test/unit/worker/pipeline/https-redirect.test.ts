@@ -105,6 +105,7 @@ t.test('the plain listener beside TLS: redirects, replays a non-tunnelled Upgrad
     ciphers: null,
     handshakeTimeoutMs: 2_000,
     httpPort,
+    clientAuth: null,
     ticketKeys: randomBytes(48).toString('hex'),
   };
   const gw = await startInProcess(snapshot([service('s', [up.url])], [route('app', ['/app/*'], 's', { httpsRedirect: true }), route('acme', ['/acme/*'], 's')], { port: tlsPort, tls }));

@@ -1,0 +1,80 @@
+/** Mutual TLS (`server.tls.clientAuth`): who may connect, and what the upstream hears of the client certificate. */
+import t from 'tap';
+import { randomBytes, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect } from 'node:tls';
+import { Agent, request } from 'undici';
+import type { ClientAuthConfig, TlsConfig } from '../../../../src/ipc/index.js';
+import { startInProcess } from '../../../helpers/in-process-gateway.js';
+import { ROOT } from '../../../helpers/repo.js';
+import { route, service, snapshot } from '../../../helpers/snapshot.js';
+import { startUpstream } from '../../../helpers/upstream.js';
+
+const pem = (name: string) => readFileSync(join(ROOT, 'test', 'fixtures', 'tls', name), 'utf8');
+const CA = pem('ca.pem');
+const CLIENT = { cert: pem('client.pem'), key: pem('client-key.pem') };
+const ROGUE = { cert: pem('rogue-client.pem'), key: pem('rogue-client-key.pem') };
+const HASH = new X509Certificate(CLIENT.cert).fingerprint256.replace(/:/g, '').toLowerCase();
+const XFCC = `Hash=${HASH};Subject="O=Example Corp,CN=orders-service";URI=spiffe://example.test/orders;DNS=orders.internal`;
+
+function tls(clientAuth: ClientAuthConfig): TlsConfig {
+  return {
+    certificates: [{ cert: pem('localhost.pem'), key: pem('localhost-key.pem'), names: ['localhost'], certFile: 'localhost.pem', notAfter: '2126-01-01T00:00:00.000Z' }],
+    minVersion: 'TLSv1.2',
+    ciphers: null,
+    handshakeTimeoutMs: 2_000,
+    httpPort: null,
+    clientAuth,
+    ticketKeys: randomBytes(48).toString('hex'),
+  };
+}
+
+async function gateway(t: { teardown(fn: () => unknown): void }, mode: ClientAuthConfig['mode']) {
+  const up = await startUpstream();
+  t.teardown(() => up.close());
+  const gw = await startInProcess(snapshot([service('s', [up.url])], [route('r', ['/*'], 's')], { tls: tls({ ca: CA, mode }), trustedProxies: [] }));
+  t.teardown(() => gw.close());
+  return { up, gw };
+}
+
+/** GET `/who` over TLS with `client` credentials (or none); the upstream's view of XFCC, or the error code. */
+async function ask(port: number, client: { cert: string; key: string } | null, headers: Record<string, string> = {}): Promise<{ status: number; xfcc: string | undefined } | { error: string }> {
+  const agent = new Agent({ connect: { ca: CA, ...(client ?? {}) } });
+  try {
+    const res = await request(`https://127.0.0.1:${port}/who`, { dispatcher: agent, headers });
+    const body = (await res.body.json()) as { headers: Record<string, string> };
+    return { status: res.statusCode, xfcc: body.headers['x-forwarded-client-cert'] };
+  } catch (err) {
+    return { error: (err as NodeJS.ErrnoException).code ?? String(err) };
+  } finally {
+    await agent.close();
+  }
+}
+
+t.test('mode require: only clients with a certificate from the CA get through; the upstream hears who they are', async (t) => {
+  const { up, gw } = await gateway(t, 'require');
+  t.same(await ask(gw.port, CLIENT), { status: 200, xfcc: XFCC }, 'X-Forwarded-Client-Cert in Envoy\'s format');
+  t.match(await ask(gw.port, null), { error: String }, 'no certificate: the handshake fails');
+  t.match(await ask(gw.port, ROGUE), { error: String }, 'a certificate the CA did not issue: the handshake fails');
+  t.same(await ask(gw.port, CLIENT, { 'x-forwarded-client-cert': 'Hash=forged;Subject="CN=admin"' }), { status: 200, xfcc: XFCC }, 'a client-sent header is replaced, never passed on');
+  t.equal(up.seen.length, 2, 'only the two verified clients reached the upstream');
+});
+
+t.test('mode optional: no certificate is fine (no header upstream); a bad one closes the connection', async (t) => {
+  const { up, gw } = await gateway(t, 'optional');
+  t.same(await ask(gw.port, null), { status: 200, xfcc: undefined });
+  t.same(await ask(gw.port, null, { 'x-forwarded-client-cert': 'Hash=forged' }), { status: 200, xfcc: undefined }, 'nor can a client claim one by header');
+  t.same(await ask(gw.port, CLIENT), { status: 200, xfcc: XFCC });
+  const rogue = await new Promise<string>((resolve) => {
+    const s = connect({ port: gw.port, host: '127.0.0.1', ca: CA, ...ROGUE }, () => s.write('GET /who HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+    let got = '';
+    s.setEncoding('latin1').on('data', (d: string) => (got += d));
+    s.on('error', () => {});
+    s.on('close', () => resolve(got));
+  });
+  t.equal(rogue, '', 'a certificate the CA did not issue: closed before any answer');
+  t.equal(up.seen.length, 3, 'the rogue request never reached the upstream');
+  const metrics = await gw.registry.metrics();
+  t.match(metrics, /gateway_connections_rejected_total\{reason="tls_handshake"\} 1\n/, 'counted');
+});
