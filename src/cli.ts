@@ -19,6 +19,7 @@ import { loadConfig } from './control/config/index.js';
 import { runPrimary } from './primary/index.js';
 import { createLogger, LOG_LEVELS } from './telemetry/index.js';
 import { runTraceCommand } from './commands/trace.js';
+import { tlsSummary } from './commands/tls-summary.js';
 
 /** Where the release lives: `.env*` files and the default config are read from here. */
 const HOME = process.env.GATEWAY_HOME ?? resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -150,6 +151,11 @@ async function main(argv: string[]): Promise<number> {
     }
     const s = result.snapshot;
     process.stdout.write(`${file}: ok (${s.routes.length} routes, ${s.services.length} services)\n`);
+    if (s.server.tls != null) {
+      const { lines, warnings } = tlsSummary(s.server.tls, Date.now());
+      for (const line of lines) process.stdout.write(`${line}\n`);
+      for (const warning of warnings) process.stderr.write(`${warning}\n`);
+    }
     return 0;
   }
 

@@ -42,6 +42,8 @@ export class WorkerServer {
   readonly #server: Server | TlsServer;
   /** The plain-HTTP listener beside a TLS one (`server.tls.httpPort`), or null. */
   readonly #plain: Server | null = null;
+  /** The snapshot's session ticket keys (TLS only). */
+  readonly #ticketKeys: Buffer | null = null;
   readonly #sockets = new Set<Socket>();
   /** Sockets handed back to the HTTP server after an Upgrade it will not tunnel (see #replay). */
   readonly #replayed = new WeakSet<Socket>();
@@ -83,18 +85,26 @@ export class WorkerServer {
     if (config.tls === undefined || config.tls === null) {
       this.#server = createServer(options, serve);
     } else {
-      this.#server = createTlsServer({ ...options, ...new TlsContexts(config.tls).serverOptions() }, serve);
+      const contexts = new TlsContexts(config.tls);
+      this.#ticketKeys = contexts.ticketKeys;
+      this.#server = createTlsServer({ ...options, ...contexts.serverOptions() }, serve);
       if (config.tls.httpPort !== null) this.#plain = createServer(options, serve);
-      // `clientAuth.mode: optional` lets a handshake through whatever certificate came
-      // with it; one that is there but not from the CA closes the connection before any
-      // request (with `require`, OpenSSL refuses it in the handshake itself). First in
-      // line: the HTTP layer's own listener may already parse a request that came with
+      // Client certificates are verified by OpenSSL and judged here (Node would drop a
+      // refused one without a word): `require` closes a connection without a certificate
+      // from clientAuth.caFile, `optional` one whose certificate is not from there. First
+      // in line: the HTTP layer's own listener may already parse a request that came with
       // the handshake's last flight (TLS 1.3), and hand it to the pipeline.
-      if (config.tls.clientAuth?.mode === 'optional') {
+      const clientAuth = config.tls.clientAuth;
+      if (clientAuth !== null) {
         this.#server.prependListener('secureConnection', (socket: TLSSocket) => {
-          if (socket.authorized || socket.getPeerX509Certificate() === undefined) return;
+          if (socket.authorized) return;
+          const presented = socket.getPeerX509Certificate() !== undefined;
+          if (!presented && clientAuth.mode === 'optional') return;
           connectionMetrics?.rejected('tls_handshake');
-          this.#logger.debug({ reason: socket.authorizationError, remote: socket.remoteAddress }, 'client certificate not from clientAuth.caFile: connection closed');
+          this.#logger.debug(
+            { reason: presented ? socket.authorizationError : 'no client certificate', remote: socket.remoteAddress },
+            'client certificate refused (server.tls.clientAuth): connection closed',
+          );
           socket.destroy();
         });
       }
@@ -235,6 +245,10 @@ export class WorkerServer {
   /** Listen on `host:port`, and on `server.tls.httpPort` too when set (shared through the cluster primary). */
   async listen(host: string, port: number): Promise<void> {
     await listenOn(this.#server, host, port, () => this.#draining);
+    // In a cluster worker, listen() hands the server the TLS state of the first worker that
+    // ever opened this port (the primary keeps it while any worker listens, through every
+    // rolling reload): the snapshot's ticket keys go back on, or they would never rotate.
+    if (this.#ticketKeys !== null) (this.#server as TlsServer).setTicketKeys(this.#ticketKeys);
     if (this.#plain !== null) await listenOn(this.#plain, host, this.#config.tls!.httpPort!, () => this.#draining);
   }
 

@@ -9,10 +9,19 @@
  * (`example.com.`, the absolute form) ignored. The control thread made sure no name is
  * served by two certificates, and that all have one key type (config/tls-checks.ts).
  *
- * Node takes only the certificate, key and chain from the context SNI chose; protocol
- * floor, ciphers and session tickets stay the server's. Its ticket keys come with the
- * snapshot, so a ticket opens on whichever worker the client reaches next.
+ * Node takes the certificate, key and chain from the context SNI chose, and the store
+ * client certificates are verified against: every context gets the `clientAuth` CAs
+ * (without them an SNI context would trust Node's public roots). Protocol floor, ciphers
+ * and session tickets stay the server's; its ticket keys come with the snapshot (see
+ * WorkerServer.listen), so a ticket opens on whichever worker the client reaches next.
+ *
+ * With client certificates, renegotiation is refused (a TLS 1.2 client could otherwise
+ * swap its certificate after the handshake that verified it), verification is left to
+ * the server (see server.ts, which logs and counts refusals), and the session id
+ * context is a hash of the CA set and mode, so no session made under other CAs resumes.
  */
+import { constants } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createSecureContext, type SecureContext, type TlsOptions } from 'node:tls';
 import type { TlsConfig } from '../ipc/index.js';
 
@@ -32,7 +41,7 @@ export class TlsContexts {
     this.#config = config;
     this.#ticketKeys = Buffer.from(config.ticketKeys, 'hex');
     config.certificates.forEach((c, i) => {
-      const context = i === 0 ? null : createSecureContext({ cert: c.cert, key: c.key });
+      const context = i === 0 ? null : createSecureContext({ cert: c.cert, key: c.key, ...(config.clientAuth === null ? {} : { ca: config.clientAuth.ca }) });
       for (const name of c.names) {
         if (name.startsWith('*.')) this.#wildcard.set(name.slice(2), context);
         else this.#exact.set(name, context);
@@ -52,11 +61,23 @@ export class TlsContexts {
       ALPNProtocols: ALPN,
       handshakeTimeout: this.#config.handshakeTimeoutMs,
       SNICallback: (servername, cb) => cb(null, this.select(servername)),
-      // Mutual TLS: the CA store is the server's, whichever certificate SNI chose.
+      // Client-initiated renegotiation (TLS 1.2): a CPU cost for the server, and a way to
+      // swap a client certificate after it was verified; nginx refuses it too.
+      secureOptions: constants.SSL_OP_NO_RENEGOTIATION,
       ...(this.#config.clientAuth === null
         ? {}
-        : { requestCert: true, rejectUnauthorized: this.#config.clientAuth.mode === 'require', ca: this.#config.clientAuth.ca }),
+        : {
+            requestCert: true,
+            rejectUnauthorized: false,
+            ca: this.#config.clientAuth.ca,
+            sessionIdContext: createHash('sha256').update(`${this.#config.clientAuth.mode}\n${this.#config.clientAuth.ca}`).digest('hex').slice(0, 32),
+          }),
     };
+  }
+
+  /** The session ticket keys of this config (set again after listen: see WorkerServer.listen). */
+  get ticketKeys(): Buffer {
+    return this.#ticketKeys;
   }
 
   /** The context for an SNI name; undefined means the default one. */

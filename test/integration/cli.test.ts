@@ -45,6 +45,24 @@ t.test('process environment wins over .env files', async (t) => {
   t.match(run(['check'], { GATEWAY_ENV: 'dev' }).stdout, /gateway\.dev\.yaml/, 'GATEWAY_ENV works like --env');
 });
 
+t.test('check: a TLS config lists its certificates with names and expiry', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-cli-'));
+  const file = join(dir, 'tls.yaml');
+  const fixture = (name: string) => join(ROOT, 'test', 'fixtures', 'tls', name);
+  writeFileSync(file, [
+    'server:',
+    '  tls:',
+    `    certificates: [{ certFile: "${fixture('localhost.pem')}", keyFile: "${fixture('localhost-key.pem')}" }]`,
+    'services: [{ name: s, instances: [{ url: "http://127.0.0.1:1" }] }]',
+    'routes: [{ id: r, path: /a, service: s }]',
+    '',
+  ].join('\n'));
+  const r = run(['check', '--config', file]);
+  t.equal(r.code, 0);
+  t.match(r.stdout, new RegExp(`^${file}: ok \\(1 routes, 1 services\\)\\n  tls: ${fixture('localhost.pem')} \\(localhost, gateway\\.test\\) expires 2126-`));
+  t.equal(r.stderr, '', 'no warning for a certificate a century away');
+});
+
 t.test('check: an invalid config lists every problem with file, line, path and reason; exit 1', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-cli-'));
   const file = join(dir, 'bad.yaml');

@@ -172,11 +172,16 @@ t.test('SIGHUP rotates the certificate; a bad one is refused and the running one
     { tlsCa: CA },
   );
   t.teardown(() => gw.stop('SIGKILL'));
-  t.equal((await over(gw.port, '/__gateway/health')).cn, 'api');
+  const before = await over(gw.port, '/__gateway/health', { servername: 'localhost' });
+  t.equal(before.cn, 'api');
+  t.equal((await over(gw.port, '/__gateway/health', { servername: 'localhost', session: before.session! })).reused, true, 'sessions resume within one config');
 
   install('localhost');
   gw.child.kill('SIGHUP');
   await waitFor(() => gw.logs.some((l) => l.msg === 'reload complete'), 15_000);
+  // The cluster primary keeps the first workers' TLS state for the port through every
+  // rolling reload; the snapshot's ticket keys must still replace it.
+  t.equal((await over(gw.port, '/__gateway/health', { servername: 'localhost', session: before.session! })).reused, false, 'a reload rotates the ticket keys: the old session does not resume');
   for (let i = 0; i < 4; i++) t.equal((await over(gw.port, '/__gateway/health')).cn, 'localhost', `connection ${i + 1}: the new certificate, on every worker`);
 
   install('expired');

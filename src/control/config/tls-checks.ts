@@ -195,7 +195,12 @@ async function readKey(file: string, fail: (message: string) => void): Promise<{
   }
 }
 
-/** Read and check the CA certificates client certificates must chain to; their PEM, or null after `fail`. */
+/**
+ * Read and check the CA certificates client certificates must chain to; their PEM, or
+ * null after `fail`. Each must be a CA (the CA flag, or a self-signed root: old v1 roots
+ * have no flag), valid now, and lead to a self-signed root in the same file: Node checks a
+ * client's chain up to a root, so a file of intermediates alone would refuse every client.
+ */
 async function readCaFile(file: string, now: number, fail: (message: string) => void): Promise<string | null> {
   const text = await readText(file, 'CA', fail);
   if (text === null) return null;
@@ -204,22 +209,39 @@ async function readCaFile(file: string, now: number, fail: (message: string) => 
     fail(`${file}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it`);
     return null;
   }
+  const certs: X509Certificate[] = [];
   for (const [n, block] of blocks.entries()) {
-    let cert: X509Certificate;
     try {
-      cert = new X509Certificate(block);
+      certs.push(new X509Certificate(block));
     } catch (err) {
       fail(`${file}: certificate ${n + 1} does not parse: ${(err as Error).message}`);
       return null;
     }
-    // A leaf here would make every certificate it issued... nothing: it cannot issue any.
-    if (!cert.ca) {
-      fail(`${file}: certificate ${n + 1} (${cert.subject.replace(/\n/g, ', ')}) is not a CA certificate; clientAuth.caFile takes the CAs that issue client certificates`);
+  }
+  const selfSigned = (c: X509Certificate) => c.checkIssued(c) && c.verify(c.publicKey);
+  for (const [n, cert] of certs.entries()) {
+    const which = `certificate ${n + 1} (${cert.subject.replace(/\n/g, ', ')})`;
+    if (!cert.ca && !selfSigned(cert)) {
+      fail(`${file}: ${which} is not a CA certificate; clientAuth.caFile takes the CAs that issue client certificates`);
+      return null;
+    }
+    if (Date.parse(cert.validFrom) > now) {
+      fail(`${file}: ${which} is not valid before ${new Date(cert.validFrom).toISOString()}`);
       return null;
     }
     if (Date.parse(cert.validTo) <= now) {
-      fail(`${file}: certificate ${n + 1} (${cert.subject.replace(/\n/g, ', ')}) expired on ${new Date(cert.validTo).toISOString()}`);
+      fail(`${file}: ${which} expired on ${new Date(cert.validTo).toISOString()}`);
       return null;
+    }
+    // Up the chain inside the file, to a root (at most one step per certificate).
+    let at = cert;
+    for (let hops = 0; !selfSigned(at); hops++) {
+      const issuer = certs.find((c) => c !== at && at.checkIssued(c) && at.verify(c.publicKey));
+      if (issuer === undefined || hops >= certs.length) {
+        fail(`${file}: ${which} does not lead to a root (self-signed) certificate in the file; add the root CA that issued it`);
+        return null;
+      }
+      at = issuer;
     }
   }
   return blocks.join('\n') + '\n';

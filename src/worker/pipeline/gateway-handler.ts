@@ -539,7 +539,8 @@ export class GatewayHandler {
       remoteAddress,
       trusted: this.#trusted.has(remoteAddress),
       proto: tls ? 'https' : 'http',
-      clientCert: tls ? this.#clientCerts.forwardValue(req.socket) : null,
+      // Only on a mutual-TLS listener: elsewhere a trusted proxy's XFCC passes (see forward-headers.ts).
+      clientCert: tls && this.#table.snapshot.server.tls?.clientAuth != null ? this.#clientCerts.forwardValue(req.socket) : undefined,
       requestId,
       via: this.#via,
       upstreamHost: route.preserveHost ? (req.headers.host ?? null) : null,

@@ -1,13 +1,15 @@
 /**
  * The verified client certificate of a mutual-TLS connection (`server.tls.clientAuth`),
- * as the upstream hears of it: `X-Forwarded-Client-Cert`, in Envoy's format, so services
- * written for an Envoy mesh read it unchanged:
+ * as the upstream hears of it: `X-Forwarded-Client-Cert`, in Envoy's format:
  *
- *   Hash=<SHA-256 of the DER, hex>;Subject="O=Example Corp,CN=orders-service";URI=spiffe://...;DNS=...
+ *   Hash=<SHA-256 of the DER, hex>;Subject="CN=orders-service,O=Example Corp";URI=spiffe://...;DNS=...
  *
- * (one `URI=` / `DNS=` per subjectAltName entry, the subject's attributes in certificate
- * order). Worked out once per connection; a certificate the CA did not vouch for (only
- * possible with `mode: optional`, whose connections the server closes) gives nothing.
+ * The subject is an RFC 2253 string as Envoy (and `openssl x509 -nameopt RFC2253`) prints
+ * it: attributes from the last to the first, `,+"\<>;` escaped with `\` (Node's subject
+ * text has them escaped already), bytes outside printable ASCII as `\XX` of their UTF-8.
+ * One `URI=` / `DNS=` per subjectAltName entry,
+ * quoted when it holds `,;="` (with `"` and `\` escaped inside). Worked out once per
+ * connection: renegotiation is refused (tls-contexts.ts), so the certificate cannot change.
  */
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -28,28 +30,42 @@ export class ClientCertificates {
 }
 
 function describe(socket: TLSSocket): string | null {
-  if (!socket.authorized) return null;
+  if (!socket.authorized || socket.authorizationError != null) return null;
   const cert = socket.getPeerX509Certificate();
   if (cert === undefined) return null;
-  let value = `Hash=${cert.fingerprint256.replace(/:/g, '').toLowerCase()};Subject="${quoted(cert.subject.split('\n').join(','))}"`;
+  const subject = cert.subject.split('\n').reverse().map(hexEscape).join(',');
+  let value = `Hash=${cert.fingerprint256.replace(/:/g, '').toLowerCase()};Subject="${subject}"`;
   for (const entry of (cert.subjectAltName ?? '').split(', ')) {
-    if (entry.startsWith('URI:')) value += `;URI=${element(entry.slice(4))}`;
-    else if (entry.startsWith('DNS:')) value += `;DNS=${element(entry.slice(4))}`;
+    if (entry.startsWith('URI:')) value += `;URI=${element(unquote(entry.slice(4)))}`;
+    else if (entry.startsWith('DNS:')) value += `;DNS=${element(unquote(entry.slice(4)))}`;
   }
   return value;
 }
 
-/** A value as Envoy writes one: quoted when it holds `,`, `;`, `=` or `"`. */
+/** Printable ASCII as is; anything else as `\XX` per UTF-8 byte. */
+function hexEscape(s: string): string {
+  if (/^[\x20-\x7e]*$/.test(s)) return s;
+  let out = '';
+  for (const ch of s) {
+    if (/[\x20-\x7e]/.test(ch)) out += ch;
+    else for (const b of Buffer.from(ch, 'utf8')) out += `\\${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** Node JSON-quotes a subjectAltName entry that holds `,` or non-ASCII (`"a\u002c b"`). */
+function unquote(s: string): string {
+  if (!s.startsWith('"')) return s;
+  try {
+    return JSON.parse(s) as string;
+  } catch {
+    return s;
+  }
+}
+
+/** A URI or DNS value: bytes outside printable ASCII percent-encoded; quoted when it holds `,;="\`. */
 function element(s: string): string {
-  return /[,;="\\]/.test(s) ? `"${quoted(s)}"` : safe(s);
-}
-
-/** Inside quotes: `"` and `\` escaped; nothing that could end the header line. */
-function quoted(s: string): string {
-  return safe(s).replace(/["\\]/g, (c) => `\\${c}`);
-}
-
-/** Printable ASCII only: a certificate field is the client's text. */
-function safe(s: string): string {
-  return s.replace(/[^\x20-\x7e]/g, '?');
+  let v = '';
+  for (const ch of s) v += /[\x21-\x7e]/.test(ch) ? ch : encodeURIComponent(ch);
+  return /[,;="\\]/.test(v) ? `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"` : v;
 }

@@ -25,7 +25,12 @@ export interface ForwardContext {
   readonly trusted: boolean;
   /** `https` on the gateway's own TLS listener, else `http`. */
   readonly proto: string;
-  /** `X-Forwarded-Client-Cert` of a verified client certificate (mutual TLS), or null. */
+  /**
+   * On a mutual-TLS connection (`server.tls.clientAuth`): the `X-Forwarded-Client-Cert`
+   * of its verified certificate, or null (none). The request's own XFCC is then dropped
+   * even from a trusted proxy (Envoy's SANITIZE): the gateway is where the client proved
+   * who it is. Undefined elsewhere: XFCC passes from trusted proxies only.
+   */
   readonly clientCert?: string | null;
   readonly requestId: string;
   /** `1.1 <viaName>`. */
@@ -73,6 +78,11 @@ function spoofable(lower: string): boolean {
   return lower.charCodeAt(0) === 0x78 /* x */ && lower.startsWith('x-forwarded') && !FORWARDING.has(lower);
 }
 
+/** `x-forwarded-client-cert` in either spelling (`_` for `-`, as CGI-style upstreams read it). */
+function isClientCertName(lower: string): boolean {
+  return lower.length === 23 && lower.replace(/_/g, '-') === 'x-forwarded-client-cert';
+}
+
 /** Build the upstream request headers from the client's raw headers. */
 export function upstreamRequestHeaders(raw: readonly string[], ctx: ForwardContext): string[] {
   const named = connectionNamed(raw);
@@ -87,7 +97,7 @@ export function upstreamRequestHeaders(raw: readonly string[], ctx: ForwardConte
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || (named !== null && named.has(lower))) continue;
     if (CLIENT_IP.has(lower) || spoofable(lower)) {
-      if (ctx.trusted) out.push(name, raw[i + 1]!);
+      if (ctx.trusted && (ctx.clientCert === undefined || !isClientCertName(lower))) out.push(name, raw[i + 1]!);
       continue;
     }
     if (!FORWARDING.has(lower)) {

@@ -12,10 +12,16 @@ const FILES: Record<string, string> = Object.fromEntries(
 );
 FILES['underexpired-key.pem'] = pem('underexpired-key.pem');
 FILES['ca.pem'] = pem('ca.pem');
+FILES['int-ca.pem'] = pem('int-ca.pem');
+FILES['expired-ca.pem'] = pem('expired-ca.pem');
+FILES['ca-bundle.pem'] = pem('ca.pem') + pem('int-ca.pem');
 FILES['api-fullchain.pem'] = pem('api-fullchain.pem');
 FILES['underexpired-chain.pem'] = pem('underexpired-chain.pem');
 FILES['encrypted-key.pem'] = pem('encrypted-key.pem');
 FILES['ca.pem'] = pem('ca.pem');
+FILES['int-ca.pem'] = pem('int-ca.pem');
+FILES['expired-ca.pem'] = pem('expired-ca.pem');
+FILES['ca-bundle.pem'] = pem('ca.pem') + pem('int-ca.pem');
 
 const ROUTES = `  - id: r
     path: /r
@@ -220,4 +226,17 @@ t.test('clientAuth: the CA file is read and checked; mode defaults to require', 
   t.same(missing.map((p) => p.path), ['server.tls.clientAuth.mode'], 'the schema speaks first; the file is not read for an invalid section');
   const unreadable = brief(problemsOf((await load(t, `${certs}\n    clientAuth: { caFile: none.pem }`)).result));
   t.match(unreadable, [{ path: 'server.tls.clientAuth.caFile', message: /^cannot read CA file .*none\.pem: ENOENT$/ }]);
+});
+
+t.test('clientAuth.caFile: CAs leading to a root in the file, valid now', async (t) => {
+  const certs = `    certificates: [{ certFile: localhost.pem, keyFile: localhost-key.pem }]`;
+  t.ok(snapshotOf((await load(t, `${certs}\n    clientAuth: { caFile: ca-bundle.pem }`)).result).server.tls!.clientAuth, 'a root and an intermediate it issued');
+  const alone = await load(t, `${certs}\n    clientAuth: { caFile: int-ca.pem }`);
+  t.same(brief(problemsOf(alone.result)), [
+    { line: 12, path: 'server.tls.clientAuth.caFile', message: `${join(alone.dir, 'int-ca.pem')}: certificate 1 (CN=clients intermediate) does not lead to a root (self-signed) certificate in the file; add the root CA that issued it` },
+  ]);
+  const expired = await load(t, `${certs}\n    clientAuth: { caFile: expired-ca.pem }`);
+  t.same(brief(problemsOf(expired.result)), [
+    { line: 12, path: 'server.tls.clientAuth.caFile', message: `${join(expired.dir, 'expired-ca.pem')}: certificate 1 (CN=expired intermediate) expired on 2001-01-01T00:00:00.000Z` },
+  ]);
 });
