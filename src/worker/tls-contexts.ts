@@ -15,13 +15,13 @@
  * and session tickets stay the server's; its ticket keys come with the snapshot (see
  * WorkerServer.listen), so a ticket opens on whichever worker the client reaches next.
  *
- * With client certificates, renegotiation is refused (a TLS 1.2 client could otherwise
- * swap its certificate after the handshake that verified it), verification is left to
- * the server (see server.ts, which logs and counts refusals), and the session id
- * context is a hash of the CA set and mode, so no session made under other CAs resumes.
+ * Renegotiation is refused (with client certificates, a TLS 1.2 client could otherwise
+ * swap its certificate after the handshake that verified it). With client certificates
+ * the verdict is left to the server (see server.ts, which logs and counts refusals), and
+ * the session id context is a hash of the CA set and mode, so no session made under
+ * other CAs resumes.
  */
-import { constants } from 'node:crypto';
-import { createHash } from 'node:crypto';
+import { constants, createHash } from 'node:crypto';
 import { createSecureContext, type SecureContext, type TlsOptions } from 'node:tls';
 import type { TlsConfig } from '../ipc/index.js';
 

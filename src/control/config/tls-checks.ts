@@ -20,6 +20,8 @@
  *  - the names it answers for are the leaf's subjectAltName DNS entries. Only the first
  *    certificate (the default) may have none, and no name is served by two certificates:
  *    SNI could only ever pick one of them.
+ * `clientAuth.caFile` holds CA certificates (or self-signed roots), each valid now and
+ * leading to a root in the same file (see readCaFile).
  * Session ticket keys are drawn here for each loaded config: every worker of one config
  * version resumes the sessions of the others, and a reload rotates them.
  */
