@@ -146,20 +146,9 @@ async function readCertificate(file: string, alsoKey: boolean, now: number, fail
     fail(`${file}: holds a private key; certFile takes certificates only (the key goes in keyFile)`);
     return null;
   }
-  const blocks = text.match(CERT_BLOCK) ?? [];
-  if (blocks.length === 0) {
-    fail(`${file}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it`);
-    return null;
-  }
-  const chain: X509Certificate[] = [];
-  for (const [n, block] of blocks.entries()) {
-    try {
-      chain.push(new X509Certificate(block));
-    } catch (err) {
-      fail(`${file}: certificate ${n + 1} does not parse: ${(err as Error).message}`);
-      return null;
-    }
-  }
+  const parsed = parseCertificates(file, text, fail);
+  if (parsed === null) return null;
+  const { blocks, certs: chain } = parsed;
   for (let n = 0; n + 1 < chain.length; n++) {
     const issuer = chain[n + 1]!;
     if (!chain[n]!.checkIssued(issuer) || !chain[n]!.verify(issuer.publicKey)) {
@@ -206,20 +195,9 @@ async function readKey(file: string, fail: (message: string) => void): Promise<{
 async function readCaFile(file: string, now: number, fail: (message: string) => void): Promise<string | null> {
   const text = await readText(file, 'CA', fail);
   if (text === null) return null;
-  const blocks = text.match(CERT_BLOCK) ?? [];
-  if (blocks.length === 0) {
-    fail(`${file}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it`);
-    return null;
-  }
-  const certs: X509Certificate[] = [];
-  for (const [n, block] of blocks.entries()) {
-    try {
-      certs.push(new X509Certificate(block));
-    } catch (err) {
-      fail(`${file}: certificate ${n + 1} does not parse: ${(err as Error).message}`);
-      return null;
-    }
-  }
+  const parsed = parseCertificates(file, text, fail);
+  if (parsed === null) return null;
+  const { blocks, certs } = parsed;
   const selfSigned = (c: X509Certificate) => c.checkIssued(c) && c.verify(c.publicKey);
   for (const [n, cert] of certs.entries()) {
     const which = `certificate ${n + 1} (${cert.subject.replace(/\n/g, ', ')})`;
@@ -247,6 +225,25 @@ async function readCaFile(file: string, now: number, fail: (message: string) => 
     }
   }
   return blocks.join('\n') + '\n';
+}
+
+/** The PEM certificate blocks of `text` and their parsed form; null (after `fail`) when there are none or one does not parse. */
+function parseCertificates(file: string, text: string, fail: (message: string) => void): { blocks: string[]; certs: X509Certificate[] } | null {
+  const blocks = text.match(CERT_BLOCK) ?? [];
+  if (blocks.length === 0) {
+    fail(`${file}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it`);
+    return null;
+  }
+  const certs: X509Certificate[] = [];
+  for (const [n, block] of blocks.entries()) {
+    try {
+      certs.push(new X509Certificate(block));
+    } catch (err) {
+      fail(`${file}: certificate ${n + 1} does not parse: ${(err as Error).message}`);
+      return null;
+    }
+  }
+  return { blocks, certs };
 }
 
 /** The text of `file`, or null (after `fail`) when it cannot be read. */
