@@ -3,6 +3,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../../../src/control/config/index.js';
+import { checkTls } from '../../../../src/control/config/tls-checks.js';
 import { brief, problemsOf, ROOT, snapshotOf, withRoutes } from './helpers.js';
 
 const pem = (name: string): string => readFileSync(join(ROOT, 'test', 'fixtures', 'tls', name), 'utf8');
@@ -13,6 +14,7 @@ const FILES: Record<string, string> = Object.fromEntries(
 FILES['underexpired-key.pem'] = pem('underexpired-key.pem');
 FILES['ca.pem'] = pem('ca.pem');
 FILES['int-ca.pem'] = pem('int-ca.pem');
+FILES['v1-ca.pem'] = pem('v1-ca.pem');
 FILES['expired-ca.pem'] = pem('expired-ca.pem');
 FILES['ca-bundle.pem'] = pem('ca.pem') + pem('int-ca.pem');
 FILES['api-fullchain.pem'] = pem('api-fullchain.pem');
@@ -20,6 +22,7 @@ FILES['underexpired-chain.pem'] = pem('underexpired-chain.pem');
 FILES['encrypted-key.pem'] = pem('encrypted-key.pem');
 FILES['ca.pem'] = pem('ca.pem');
 FILES['int-ca.pem'] = pem('int-ca.pem');
+FILES['v1-ca.pem'] = pem('v1-ca.pem');
 FILES['expired-ca.pem'] = pem('expired-ca.pem');
 FILES['ca-bundle.pem'] = pem('ca.pem') + pem('int-ca.pem');
 
@@ -239,4 +242,15 @@ t.test('clientAuth.caFile: CAs leading to a root in the file, valid now', async 
   t.same(brief(problemsOf(expired.result)), [
     { line: 12, path: 'server.tls.clientAuth.caFile', message: `${join(expired.dir, 'expired-ca.pem')}: certificate 1 (CN=expired intermediate) expired on 2001-01-01T00:00:00.000Z` },
   ]);
+});
+
+t.test('clientAuth.caFile: a version 1 root (no CA flag) is a root; a CA not valid yet is refused', async (t) => {
+  const certs = `    certificates: [{ certFile: localhost.pem, keyFile: localhost-key.pem }]`;
+  t.ok(snapshotOf((await load(t, `${certs}\n    clientAuth: { caFile: v1-ca.pem }`)).result).server.tls!.clientAuth, 'a v1 self-signed root');
+  const dir = t.testdir({ ...FILES });
+  const problems: string[] = [];
+  const doc = { server: { port: 8443, tls: { certificates: [{ certFile: 'localhost.pem', keyFile: 'localhost-key.pem' }], minVersion: 'TLSv1.2' as const, handshakeTimeoutMs: 10_000, clientAuth: { caFile: 'ca.pem', mode: 'require' as const } } } };
+  // In 2020 the test CA (made in 2026) is not valid yet; nor is the server certificate.
+  await checkTls(doc, { configDir: dir, now: Date.parse('2020-01-01T00:00:00Z') }, (path, message) => problems.push(`${path.join('.')}: ${message}`));
+  t.match(problems, [/^server\.tls\.certificates\.0\.certFile: .*localhost\.pem: not valid before 20/, /^server\.tls\.clientAuth\.caFile: .*ca\.pem: certificate 1 \(CN=gateway test CA\) is not valid before 20/]);
 });

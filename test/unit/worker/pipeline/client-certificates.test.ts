@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { Agent, request } from 'undici';
 import type { ClientAuthConfig, TlsConfig } from '../../../../src/ipc/index.js';
+import { ClientCertificates } from '../../../../src/worker/policies/index.js';
 import { startInProcess } from '../../../helpers/in-process-gateway.js';
 import { ROOT } from '../../../helpers/repo.js';
 import { route, service, snapshot } from '../../../helpers/snapshot.js';
@@ -114,4 +115,13 @@ t.test('mode optional: no certificate is fine (no header upstream); a bad one cl
   t.equal(up.seen.length, 3, 'the rogue request never reached the upstream');
   const metrics = await gw.registry.metrics();
   t.match(metrics, /gateway_connections_rejected_total\{reason="tls_handshake"\} 1\n/, 'counted');
+});
+
+t.test('XFCC of an awkward certificate: RFC 2253 subject with escapes and UTF-8 bytes, a URI holding a comma quoted', async (t) => {
+  const cert = new X509Certificate(pem('odd-client.pem'));
+  const socket = { authorized: true, authorizationError: null, getPeerX509Certificate: () => cert };
+  const value = new ClientCertificates().forwardValue(socket as never);
+  t.equal(value, `Hash=${cert.fingerprint256.replace(/:/g, '').toLowerCase()};Subject="CN=svc,OU=J\\C3\\BCrg,O=Acme\\, Inc.";URI="spiffe://example.test/a,b";DNS=odd.internal`, 'as `openssl x509 -nameopt RFC2253` prints the subject');
+  const unverified = { authorized: true, authorizationError: 'CERT_REVOKED', getPeerX509Certificate: () => cert };
+  t.equal(new ClientCertificates().forwardValue(unverified as never), null, 'nothing for a certificate with a verification error');
 });
