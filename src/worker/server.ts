@@ -19,7 +19,7 @@ import { ExpectationFailedError } from '../common/index.js';
 import { sendError, TrustedProxies, type GatewayHandler } from './pipeline/index.js';
 import { ConnectionLimiter } from './connection-limiter.js';
 import { TlsContexts } from './tls-contexts.js';
-import { requestIsHttps } from './policies/index.js';
+import { connectionIsTls, requestIsHttps } from './policies/index.js';
 import { HandshakeWait, responseInProgress } from './upstream/index.js';
 
 // Errors the HTTP parser reports before a request object exists, by status.
@@ -238,7 +238,7 @@ export class WorkerServer {
     this.#replayed.add(socket);
     socket.unshift(early.length === 0 ? bytes : Buffer.concat([bytes, early]));
     // The HTTP layer takes a TLS connection once its handshake is done ('secureConnection').
-    if ((socket as Socket & { encrypted?: boolean }).encrypted === true) this.#server.emit('secureConnection', socket);
+    if (connectionIsTls(req)) this.#server.emit('secureConnection', socket);
     else (this.#plain ?? this.#server).emit('connection', socket);
   }
 

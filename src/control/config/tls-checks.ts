@@ -148,10 +148,9 @@ async function readCertificate(file: string, alsoKey: boolean, now: number, fail
   }
   const parsed = parseCertificates(file, text, fail);
   if (parsed === null) return null;
-  const { blocks, certs: chain } = parsed;
+  const { pem, certs: chain } = parsed;
   for (let n = 0; n + 1 < chain.length; n++) {
-    const issuer = chain[n + 1]!;
-    if (!chain[n]!.checkIssued(issuer) || !chain[n]!.verify(issuer.publicKey)) {
+    if (!issuedBy(chain[n]!, chain[n + 1]!)) {
       fail(`${file}: certificate ${n + 2} did not issue certificate ${n + 1}; the chain must be in order, leaf first`);
       return null;
     }
@@ -167,7 +166,7 @@ async function readCertificate(file: string, alsoKey: boolean, now: number, fail
       return null;
     }
   }
-  return { file, pem: blocks.join('\n') + '\n', leaf: chain[0]! };
+  return { file, pem, leaf: chain[0]! };
 }
 
 /** Read and check a private key file; null (after `fail`) when it is unusable. */
@@ -197,8 +196,8 @@ async function readCaFile(file: string, now: number, fail: (message: string) => 
   if (text === null) return null;
   const parsed = parseCertificates(file, text, fail);
   if (parsed === null) return null;
-  const { blocks, certs } = parsed;
-  const selfSigned = (c: X509Certificate) => c.checkIssued(c) && c.verify(c.publicKey);
+  const { pem, certs } = parsed;
+  const selfSigned = (c: X509Certificate) => issuedBy(c, c);
   for (const [n, cert] of certs.entries()) {
     const which = `certificate ${n + 1} (${cert.subject.replace(/\n/g, ', ')})`;
     if (!cert.ca && !selfSigned(cert)) {
@@ -216,7 +215,7 @@ async function readCaFile(file: string, now: number, fail: (message: string) => 
     // Up the chain inside the file, to a root (at most one step per certificate).
     let at = cert;
     for (let hops = 0; !selfSigned(at); hops++) {
-      const issuer = certs.find((c) => c !== at && at.checkIssued(c) && at.verify(c.publicKey));
+      const issuer = certs.find((c) => c !== at && issuedBy(at, c));
       if (issuer === undefined || hops >= certs.length) {
         fail(`${file}: ${which} does not lead to a root (self-signed) certificate in the file; add the root CA that issued it`);
         return null;
@@ -224,11 +223,19 @@ async function readCaFile(file: string, now: number, fail: (message: string) => 
       at = issuer;
     }
   }
-  return blocks.join('\n') + '\n';
+  return pem;
 }
 
-/** The PEM certificate blocks of `text` and their parsed form; null (after `fail`) when there are none or one does not parse. */
-function parseCertificates(file: string, text: string, fail: (message: string) => void): { blocks: string[]; certs: X509Certificate[] } | null {
+/** Whether `issuer` issued `cert`: named as its issuer, and its key verifies the signature. */
+function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
+  return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+}
+
+/**
+ * The certificates of `text`: their PEM blocks alone (anything else in the file left out)
+ * and their parsed form; null (after `fail`) when there are none or one does not parse.
+ */
+function parseCertificates(file: string, text: string, fail: (message: string) => void): { pem: string; certs: X509Certificate[] } | null {
   const blocks = text.match(CERT_BLOCK) ?? [];
   if (blocks.length === 0) {
     fail(`${file}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it`);
@@ -243,7 +250,7 @@ function parseCertificates(file: string, text: string, fail: (message: string) =
       return null;
     }
   }
-  return { blocks, certs };
+  return { pem: blocks.join('\n') + '\n', certs };
 }
 
 /** The text of `file`, or null (after `fail`) when it cannot be read. */

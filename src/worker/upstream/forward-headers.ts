@@ -10,7 +10,7 @@
  * Headers travel as flat `[name, value, ...]` arrays so duplicates and order survive.
  */
 import { unmapIPv4 } from '../../common/index.js';
-import { CLIENT_IP_HEADERS, FORWARDING_HEADERS, HOP_BY_HOP_HEADERS } from '../../ipc/index.js';
+import { CLIENT_IP_HEADERS, FORWARDING_HEADERS, HOP_BY_HOP_HEADERS, cgiName } from '../../ipc/index.js';
 import { NameKind, type HeaderNames } from './header-names.js';
 
 const HOP_BY_HOP = HOP_BY_HOP_HEADERS;
@@ -72,7 +72,7 @@ function connectionNamed(raw: readonly string[]): Set<string> | null {
  */
 function spoofable(lower: string): boolean {
   if (lower.includes('_')) {
-    const name = lower.replace(/_/g, '-');
+    const name = cgiName(lower);
     return FORWARDING.has(name) || CLIENT_IP.has(name) || name.startsWith('x-forwarded');
   }
   return lower.charCodeAt(0) === 0x78 /* x */ && lower.startsWith('x-forwarded') && !FORWARDING.has(lower);
@@ -80,7 +80,7 @@ function spoofable(lower: string): boolean {
 
 /** `x-forwarded-client-cert` in either spelling (`_` for `-`, as CGI-style upstreams read it). */
 function isClientCertName(lower: string): boolean {
-  return lower.length === 23 && lower.replace(/_/g, '-') === 'x-forwarded-client-cert';
+  return lower.length === 23 && cgiName(lower) === 'x-forwarded-client-cert';
 }
 
 /** Build the upstream request headers from the client's raw headers. */
