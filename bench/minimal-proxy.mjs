@@ -1,13 +1,21 @@
 /**
  * The honest minimal baseline: a raw node:http server and one undici Pool to the
  * upstream, streaming the response straight into the client response with
- * `pool.stream()`. It does what any correct reverse proxy must (strip hop-by-hop
+ * `pool.stream()`. It does what any reverse proxy must to work (strip hop-by-hop
  * headers both ways, let undici set the upstream Host, forward request bodies, answer
  * 502 on upstream failure) and nothing else: no routing, no logging, no timeouts beyond
  * undici's defaults. The gateway should come close to it; it cannot be expected to beat it.
+ *
+ * FORWARD_HEADERS=1 (the core suite's goal baseline) adds the fields the gateway must write on every exchange (issue 3,
+ * RFC 9110 §7.6.3 for Via), the simplest way: the client's `X-Forwarded-For/-Proto/-Host`
+ * replaced (every client untrusted), `Via` appended both ways, and an `X-Request-Id`
+ * (the client's when well-formed, else `crypto.randomUUID()`) sent upstream and echoed to
+ * the client. Both proxies then put the same fields on the wire, and the ratio measures
+ * the gateway's own machinery (router, policies, timeouts, metrics, process model).
  * Env: UPSTREAM_URL (required), PORT (default 0); TLS_CERT_FILE and TLS_KEY_FILE: listen
  * with TLS instead (the TLS suite's baseline).
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -46,12 +54,33 @@ const upstream = envUpstream();
 const pool = new Pool(upstream.origin, { connections: 128, pipelining: 1, keepAliveTimeout: 4000 });
 
 const tls = process.env.TLS_CERT_FILE ? { cert: readFileSync(process.env.TLS_CERT_FILE), key: readFileSync(process.env.TLS_KEY_FILE) } : null;
+const forwardHeaders = process.env.FORWARD_HEADERS === '1';
+const VIA = '1.1 minimal-proxy';
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const viaAfter = (prior) => (prior === undefined ? VIA : `${prior}, ${VIA}`);
+
 const handler = (req, res) => {
   const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+  const headers = endToEnd(req.headers);
+  let requestId = null;
+  if (forwardHeaders) {
+    const incoming = req.headers['x-request-id'];
+    requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    headers['x-forwarded-for'] = req.socket.remoteAddress;
+    headers['x-forwarded-proto'] = tls === null ? 'http' : 'https';
+    headers['x-forwarded-host'] = req.headers.host ?? '';
+    headers.via = viaAfter(req.headers.via);
+    headers['x-request-id'] = requestId;
+  }
   pool.stream(
-    { path: req.url, method: req.method, headers: endToEnd(req.headers), body: hasBody ? req : null },
+    { path: req.url, method: req.method, headers, body: hasBody ? req : null },
     ({ statusCode, headers }) => {
-      res.writeHead(statusCode, endToEnd(headers));
+      const out = endToEnd(headers);
+      if (requestId !== null) {
+        out.via = viaAfter(headers.via);
+        out['x-request-id'] = requestId;
+      }
+      res.writeHead(statusCode, out);
       return res;
     },
     (err) => {

@@ -4,6 +4,8 @@
  * certificate, all on the same upstream. Connections are kept alive (autocannon opens its
  * 50 once), so this is the cost of encrypting requests and responses, not of handshakes.
  * Certificate: the test fixture for localhost (RSA 2048), the same for both proxies.
+ * The minimal proxy writes the same forwarding fields as the gateway (FORWARD_HEADERS=1,
+ * as in the core suite's goal baseline).
  */
 import { fileURLToPath } from 'node:url';
 import { gatewayTarget } from '../lib/gateway-target.mjs';
@@ -16,7 +18,7 @@ const KEY = fixture('localhost-key.pem');
 
 const PLAIN = 'gateway, plain HTTP';
 const TLS = 'gateway, TLS';
-const MINIMAL_TLS = 'minimal undici proxy, TLS';
+const MINIMAL_TLS = 'minimal undici proxy, same fields, TLS';
 
 const withTls = (config) => ({ ...config, server: { ...config.server, tls: { certificates: [{ certFile: CERT, keyFile: KEY }] } } });
 
@@ -29,7 +31,7 @@ export default {
   targets: [
     gatewayTarget({ name: PLAIN, workers: 1 }),
     gatewayTarget({ name: TLS, workers: 1, configure: withTls, scheme: 'https' }),
-    forkedServerTarget({ name: MINIMAL_TLS, script: script('minimal-proxy.mjs'), env: { TLS_CERT_FILE: CERT, TLS_KEY_FILE: KEY }, scheme: 'https' }),
+    forkedServerTarget({ name: MINIMAL_TLS, script: script('minimal-proxy.mjs'), env: { TLS_CERT_FILE: CERT, TLS_KEY_FILE: KEY, FORWARD_HEADERS: '1' }, scheme: 'https' }),
   ],
   comparisons: [
     { label: 'gateway TLS / gateway plain', numerator: TLS, denominator: PLAIN, goal: null },
