@@ -109,6 +109,13 @@ export class AdminForbiddenError extends GatewayError {
   }
 }
 
+/** The client's address is refused by the route's or the server's `ipRestriction`. */
+export class ClientAddressForbiddenError extends GatewayError {
+  constructor() {
+    super('GW_IP_FORBIDDEN', 403, 'this route is not served to your address');
+  }
+}
+
 /** The node status document could not be collected through the primary. */
 export class StatusUnavailableError extends GatewayError {
   constructor(reason: string) {
@@ -181,6 +188,7 @@ export const ERROR_CODES: readonly string[] = Object.freeze([
   'GW_ADMIN_FORBIDDEN',
   // request hardening, CORS and security headers
   'GW_CORS_REJECTED',
+  'GW_IP_FORBIDDEN',
   'GW_EXPECTATION_FAILED',
   // authentication and authorization
   'GW_UNAUTHENTICATED',

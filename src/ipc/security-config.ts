@@ -3,6 +3,18 @@
  * filled with defaults by the control plane (schema-security.ts) and frozen on receipt.
  */
 
+/**
+ * Client address lists (`ipRestriction`) of a route or of the server: IP addresses or
+ * CIDRs, matched against the client address (the peer, or from a trusted proxy the
+ * nearest untrusted `X-Forwarded-For` hop, as rate limits key it).
+ */
+export interface IpRestrictionConfig {
+  /** When not empty, only clients in one of these are served. */
+  readonly allow: readonly string[];
+  /** Clients in one of these are refused, even when `allow` holds them too. */
+  readonly deny: readonly string[];
+}
+
 /** Stricter per-route request limits; server-wide limits stay the parser's hard ceiling. */
 export interface RouteLimitsConfig {
   readonly maxBodyBytes?: number;

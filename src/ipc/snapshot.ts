@@ -2,7 +2,7 @@
  * The validated, defaulted configuration as it crosses from the control plane to the
  * data plane. Plain JSON (it travels over node:cluster IPC), frozen on receipt.
  */
-import type { CorsConfig, RouteLimitsConfig, RouteSecurityHeadersConfig, SecurityHeadersConfig } from './security-config.js';
+import type { CorsConfig, IpRestrictionConfig, RouteLimitsConfig, RouteSecurityHeadersConfig, SecurityHeadersConfig } from './security-config.js';
 
 import type { HealthCheckConfig, OutlierConfig, RetryConfig, ServiceLimitsConfig } from './resilience-config.js';
 import type { AuthConfig, RouteAuthConfig } from './auth-config.js';
@@ -93,6 +93,8 @@ export interface RouteConfig {
   readonly cors?: CorsConfig | null;
   /** Overrides of `server.securityHeaders` for this route. */
   readonly securityHeaders?: RouteSecurityHeadersConfig;
+  /** Client addresses this route serves or refuses, on top of the server's; absent = no lists. */
+  readonly ipRestriction?: IpRestrictionConfig;
   /** Authentication/authorization the route requires; absent or null = none. */
   readonly auth?: RouteAuthConfig | null;
 }
@@ -138,6 +140,8 @@ export interface ServerConfig {
   readonly methods?: readonly string[];
   /** Default security response headers; absent = DEFAULT_SECURITY_HEADERS. */
   readonly securityHeaders?: SecurityHeadersConfig;
+  /** Client addresses every route serves or refuses (a route's own lists apply too); absent = none. */
+  readonly ipRestriction?: IpRestrictionConfig;
   readonly paths: {
     /** Collapse `//` into `/` before routing. */
     readonly mergeSlashes: boolean;

@@ -30,7 +30,7 @@ export interface InProcessGateway {
 /** Start the data plane on `snapshot` (port 0), with an optional auth policy; `tracer` turns tracing on. */
 export async function startInProcess(
   snapshot: ConfigSnapshot,
-  opts: { auth?: AuthPolicy | null; tracer?: RequestTracer | null; rateLimitDelayMs?: number; logLevel?: string } = {},
+  opts: { auth?: AuthPolicy | null; tracer?: RequestTracer | null; rateLimitDelayMs?: number; logLevel?: string; accessLog?: boolean } = {},
 ): Promise<InProcessGateway> {
   const logs: Record<string, unknown>[] = [];
   const logger = pino({ level: opts.logLevel ?? 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
@@ -40,7 +40,7 @@ export async function startInProcess(
   const metrics = new DataPlaneMetrics(registry);
   const handler = new GatewayHandler(new RouteTable(snapshot, pools), {
     logger,
-    accessLog: true,
+    accessLog: opts.accessLog ?? true,
     slot: 0,
     metrics,
     scrape: async () => ({ text: await registry.metrics(), contentType: registry.contentType }),

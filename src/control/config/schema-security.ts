@@ -63,6 +63,19 @@ export const serverSecurityHeadersSchema = {
   },
 } as const;
 
+/**
+ * `ipRestriction` of the server or a route: addresses or CIDRs (checked in
+ * security-checks.ts). `deny` wins over `allow`; an empty `allow` lets every address in.
+ */
+export const ipRestrictionSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    allow: { type: 'array', uniqueItems: true, items: { type: 'string' }, default: [] },
+    deny: { type: 'array', uniqueItems: true, items: { type: 'string' }, default: [] },
+  },
+} as const;
+
 /** `server.methods`: the method allowlist (405 for anything else). */
 export const serverMethodsSchema = {
   type: 'array',
@@ -101,4 +114,5 @@ export const routeSecurityProperties = {
     },
   },
   securityHeaders: { type: 'object', additionalProperties: false, properties: headerProperties },
+  ipRestriction: ipRestrictionSchema,
 } as const;

@@ -7,7 +7,7 @@
 import { Ajv, type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
 import type { KeyPath } from './loader.js';
 import { healthCheckSchema, outlierSchema, retrySchema, serviceLimitsSchema } from './schema-resilience.js';
-import { maxConnectionsPerIpSchema, routeSecurityProperties, serverMethodsSchema, serverSecurityHeadersSchema } from './schema-security.js';
+import { ipRestrictionSchema, maxConnectionsPerIpSchema, routeSecurityProperties, serverMethodsSchema, serverSecurityHeadersSchema } from './schema-security.js';
 import { authSchema, RATE_LIMIT_KEY, routeAuthSchema } from './schema-auth.js';
 import { telemetrySchema } from './schema-telemetry.js';
 import { serverTlsSchema } from './schema-tls.js';
@@ -186,6 +186,7 @@ export const configSchema = {
         },
         methods: serverMethodsSchema,
         securityHeaders: serverSecurityHeadersSchema,
+        ipRestriction: ipRestrictionSchema,
         paths: {
           type: 'object',
           additionalProperties: false,

@@ -3,7 +3,7 @@
  * of the ipc types (no extra keys leak), header names lower-cased, HSTS defaults filled
  * (Ajv cannot fill defaults inside `anyOf`).
  */
-import type { CorsConfig, HstsConfig, RouteLimitsConfig, RouteSecurityHeadersConfig, SecurityHeadersConfig } from '../../ipc/index.js';
+import type { CorsConfig, HstsConfig, IpRestrictionConfig, RouteLimitsConfig, RouteSecurityHeadersConfig, SecurityHeadersConfig } from '../../ipc/index.js';
 
 type RawHsts = false | Partial<HstsConfig>;
 type RawHeaders = Partial<Omit<SecurityHeadersConfig, 'hsts'>> & { hsts?: RawHsts };
@@ -26,21 +26,39 @@ function headersOf(raw: RawHeaders): RouteSecurityHeadersConfig {
   return out;
 }
 
-/** `server.methods` and `server.securityHeaders` (schema-defaulted). */
-export function serverSecuritySnapshot(raw: { methods?: string[]; securityHeaders?: RawHeaders }): {
-  methods: string[];
-  securityHeaders: SecurityHeadersConfig;
-} {
-  return { methods: [...(raw.methods ?? [])], securityHeaders: headersOf(raw.securityHeaders ?? {}) as SecurityHeadersConfig };
+type RawIpRestriction = { allow?: string[]; deny?: string[] };
+
+/** The lists of an `ipRestriction`, or null when both are empty (nothing to check). */
+function ipRestrictionOf(raw: RawIpRestriction | undefined): IpRestrictionConfig | null {
+  const allow = raw?.allow ?? [];
+  const deny = raw?.deny ?? [];
+  return allow.length === 0 && deny.length === 0 ? null : { allow: [...allow], deny: [...deny] };
 }
 
-/** A route's `limits`, `cors` and `securityHeaders`, omitted when not configured. */
-export function routeSecuritySnapshot(raw: { limits?: RouteLimitsConfig; cors?: CorsConfig; securityHeaders?: RawHeaders }): {
+/** `server.methods`, `server.securityHeaders` (schema-defaulted) and `server.ipRestriction` (when it lists any address). */
+export function serverSecuritySnapshot(raw: { methods?: string[]; securityHeaders?: RawHeaders; ipRestriction?: RawIpRestriction }): {
+  methods: string[];
+  securityHeaders: SecurityHeadersConfig;
+  ipRestriction?: IpRestrictionConfig;
+} {
+  const ipRestriction = ipRestrictionOf(raw.ipRestriction);
+  return {
+    methods: [...(raw.methods ?? [])],
+    securityHeaders: headersOf(raw.securityHeaders ?? {}) as SecurityHeadersConfig,
+    ...(ipRestriction === null ? {} : { ipRestriction }),
+  };
+}
+
+/** A route's `limits`, `cors`, `securityHeaders` and `ipRestriction`, omitted when not configured. */
+export function routeSecuritySnapshot(raw: { limits?: RouteLimitsConfig; cors?: CorsConfig; securityHeaders?: RawHeaders; ipRestriction?: RawIpRestriction }): {
   limits?: RouteLimitsConfig;
   cors?: CorsConfig;
   securityHeaders?: RouteSecurityHeadersConfig;
+  ipRestriction?: IpRestrictionConfig;
 } {
-  const out: { limits?: RouteLimitsConfig; cors?: CorsConfig; securityHeaders?: RouteSecurityHeadersConfig } = {};
+  const out: { limits?: RouteLimitsConfig; cors?: CorsConfig; securityHeaders?: RouteSecurityHeadersConfig; ipRestriction?: IpRestrictionConfig } = {};
+  const ipRestriction = ipRestrictionOf(raw.ipRestriction);
+  if (ipRestriction !== null) out.ipRestriction = ipRestriction;
   if (raw.limits !== undefined) out.limits = { ...raw.limits };
   if (raw.cors !== undefined) {
     const c = raw.cors;

@@ -121,11 +121,13 @@ export function checkConfig(raw: RawConfig, report: Report): void {
     const reason = checkCidr(entry);
     if (reason !== null) report(['server', 'trustedProxies', i], reason);
   });
+  checkIpRestriction((raw.server as { ipRestriction?: RawIpRestriction }).ipRestriction, ['server', 'ipRestriction'], report);
 
   const ids = new Map<string, number>();
   const registrations: Registration[] = [];
   raw.routes.forEach((route, i) => {
     const at = (...rest: (string | number)[]): KeyPath => ['routes', i, ...rest];
+    checkIpRestriction((route as { ipRestriction?: RawIpRestriction }).ipRestriction, at('ipRestriction'), report);
     const first = ids.get(route.id);
     if (first !== undefined) report(at('id'), `duplicate route id "${route.id}" (first at routes[${first}])`);
     else ids.set(route.id, i);
@@ -255,6 +257,19 @@ function overlappingMethods(a: readonly string[], b: readonly string[]): string[
   if (b.length === 0) return [...a];
   const shared = a.filter((m) => b.includes(m));
   return shared.length === 0 ? null : shared;
+}
+
+type RawIpRestriction = { allow: string[]; deny: string[] };
+
+/** Every entry of an `ipRestriction`'s lists is an address or CIDR. */
+function checkIpRestriction(lists: RawIpRestriction | undefined, at: KeyPath, report: Report): void {
+  if (lists === undefined) return;
+  for (const key of ['allow', 'deny'] as const) {
+    lists[key].forEach((entry, j) => {
+      const reason = checkCidr(entry);
+      if (reason !== null) report([...at, key, j], reason);
+    });
+  }
 }
 
 /** An IP address or CIDR (IPv4 or IPv6), or the reason it is not one. */

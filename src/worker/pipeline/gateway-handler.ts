@@ -12,6 +12,7 @@ import {
   AuthError,
   AuthUnavailableError,
   BadRequestError,
+  ClientAddressForbiddenError,
   headerCount,
   GatewayError,
   HeadersTooLargeError,
@@ -349,7 +350,7 @@ export class GatewayHandler {
 
     const method = req.method!;
     if (method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
-      const pre = answerPreflight(this.#table, req, res, requestId, path, this.#via, this.#isHttps);
+      const pre = answerPreflight(this.#table, req, res, requestId, path, this.#via, this.#isHttps, this.#trusted);
       if (pre !== null) return this.#done(req, requestId, started, path, { route: pre.route, upstream: null, service: pre.service, tries: 0, identity: null, client: null }, pre.outcome);
     }
     const found = this.#table.router.find(method, hostnameOf(req.headers.host), path);
@@ -359,6 +360,12 @@ export class GatewayHandler {
     // undici drops `req.socket` once it has read a request body: take the address now.
     const client = this.#accessLog === null ? null : clientAddress(req, this.#trusted);
     const fields: LogFields = { route: route.id, upstream: null, service: service.name, tries: 0, identity: null, client };
+    // First of all: a refused address gets nothing else (no redirect, no auth challenge).
+    if (policy.ipRestriction !== null && !policy.ipRestriction.admits(client ?? clientAddress(req, this.#trusted))) {
+      // Do not read (and discard) its upload: close after the answer.
+      if (hasUnreadBody(req)) this.#closeAfter(req, res);
+      return this.#fail(req, res, requestId, started, new ClientAddressForbiddenError(), fields, policy.headers.record(req.headers.origin, policy.headers.usesHttps && this.#isHttps(req), null), path);
+    }
     // Before auth and limits: nothing more should travel in the clear.
     if (route.httpsRedirect === true && !this.#isHttps(req)) return this.#redirectToHttps(req, res, requestId, started, target, path, fields, found.store);
     const tooLarge = policy.limitError(req, url);

@@ -8,11 +8,13 @@
  * accepts OPTIONS and does its own CORS).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CorsRejectedError } from '../../common/index.js';
+import { ClientAddressForbiddenError, CorsRejectedError } from '../../common/index.js';
+import { clientAddress } from '../policies/index.js';
 import type { ExchangeOutcome } from '../upstream/index.js';
 import { hostnameOf } from './client-host.js';
 import type { RouteTable } from './route-table.js';
 import { sendError } from './send-error.js';
+import type { TrustedProxies } from './trusted-proxies.js';
 import { hasUnreadBody } from './unread-body.js';
 
 /** A preflight the gateway answered: the route it was for and what was sent. */
@@ -31,6 +33,7 @@ export function answerPreflight(
   path: string,
   via: string,
   https: (req: IncomingMessage) => boolean,
+  trusted: TrustedProxies,
 ): PreflightAnswer | null {
   const origin = req.headers.origin;
   const method = req.headers['access-control-request-method'];
@@ -43,6 +46,11 @@ export function answerPreflight(
   // A preflight has no body the gateway would forward; do not keep reading one (but keep
   // the connection of an ordinary bodiless preflight: the browser's real request follows).
   if (hasUnreadBody(req)) res.shouldKeepAlive = false;
+  // A refused address learns nothing of the route's CORS policy either.
+  if (policy.ipRestriction !== null && !policy.ipRestriction.admits(clientAddress(req, trusted))) {
+    const bytes = sendError(res, new ClientAddressForbiddenError(), requestId, via, policy.headers.record(undefined, secure, null));
+    return { route: route.id, service: service.name, outcome: { status: 403, bytes, errorCode: 'GW_IP_FORBIDDEN' } };
+  }
   if (!verdict.ok) {
     const bytes = sendError(res, new CorsRejectedError(verdict.reason), requestId, via, policy.headers.record(undefined, secure, null));
     return { route: route.id, service: service.name, outcome: { status: 403, bytes, errorCode: 'GW_CORS_REJECTED' } };

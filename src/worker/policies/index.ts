@@ -10,4 +10,5 @@ export { CorsPolicy, type PreflightResult } from './cors-policy.js';
 export { ResponseHeaderPolicy, connectionIsTls, requestIsHttps } from './response-header-policy.js';
 export { ClientCertificates } from './client-certificates.js';
 export { RoutePolicy } from './route-policy.js';
+export { IpRestriction } from './ip-restriction.js';
 export { AuthRuntime, AuthPolicy, effectiveLimits, type Identity } from './auth/index.js';

@@ -2,18 +2,22 @@
  * The hardening, CORS and response-header policy of one route, compiled once per
  * snapshot: effective limits (the route's, which config validation keeps at or below
  * the server-wide ones the parser already enforces), its `CorsPolicy` and its
- * `ResponseHeaderPolicy` (server-wide security headers with the route's overrides).
+ * `ResponseHeaderPolicy` (server-wide security headers with the route's overrides), and
+ * its `IpRestriction` (the server's and the route's client address lists).
  */
 import type { IncomingMessage } from 'node:http';
 import { HeadersTooLargeError, UriTooLongError, type GatewayError } from '../../common/index.js';
 import { DEFAULT_SECURITY_HEADERS, type RouteConfig, type ServerConfig } from '../../ipc/index.js';
 import { CorsPolicy } from './cors-policy.js';
+import { IpRestriction } from './ip-restriction.js';
 import { ResponseHeaderPolicy } from './response-header-policy.js';
 
 /** Per-route request limits and response header rules. */
 export class RoutePolicy {
   readonly cors: CorsPolicy | null;
   readonly headers: ResponseHeaderPolicy;
+  /** Client address lists to pass before anything else is done for a request; null: none. */
+  readonly ipRestriction: IpRestriction | null;
   /** Effective body limit (0 = unlimited), for the body-size check before proxying. */
   readonly maxBodyBytes: number;
   readonly #maxUrl: number;
@@ -33,6 +37,7 @@ export class RoutePolicy {
     this.cors = route?.cors == null ? null : new CorsPolicy(route.cors);
     const headers = { ...(server.securityHeaders ?? DEFAULT_SECURITY_HEADERS), ...route?.securityHeaders };
     this.headers = new ResponseHeaderPolicy(headers, this.cors);
+    this.ipRestriction = route === null ? null : IpRestriction.of(server.ipRestriction, route.ipRestriction);
   }
 
   /**

@@ -133,3 +133,51 @@ t.test('origin grammar', async (t) => {
     t.type(originProblem(bad), 'string', bad);
   }
 });
+
+t.test('ipRestriction: lists reach the snapshot, empty ones are left out, every bad entry is reported', async (t) => {
+  const ok = withRoutes(
+    `  - id: a
+    path: /a
+    service: svc
+    ipRestriction: { allow: [10.0.0.0/8, "2001:db8::/32", 192.0.2.7] }
+  - id: b
+    path: /b
+    service: svc
+    ipRestriction: { allow: [], deny: [] }
+  - { id: c, path: /c, service: svc }`,
+    `server:
+  ipRestriction: { deny: [198.51.100.0/24] }`,
+  );
+  const snap = snapshotOf(await loadYaml(t, ok));
+  t.same(snap.server.ipRestriction, { allow: [], deny: ['198.51.100.0/24'] });
+  t.same(snap.routes[0]!.ipRestriction, { allow: ['10.0.0.0/8', '2001:db8::/32', '192.0.2.7'], deny: [] });
+  t.notOk('ipRestriction' in snap.routes[1]!, 'two empty lists check nothing: left out');
+  t.notOk('ipRestriction' in snap.routes[2]!);
+  const none = snapshotOf(await loadYaml(t, withRoutes('  - { id: a, path: /a, service: svc }')));
+  t.notOk('ipRestriction' in none.server, 'absent unless configured');
+
+  const badEntries = withRoutes(
+    `  - id: a
+    path: /a
+    service: svc
+    ipRestriction: { allow: [10.0.0.0/33, example.com, 10.0.0.0/8], deny: ["fe80::1%eth0"] }`,
+    `server:
+  ipRestriction: { deny: [300.1.1.1] }`,
+  );
+  t.same(brief(problemsOf(await loadYaml(t, badEntries))), [
+    { line: 9, path: 'routes[0].ipRestriction.allow[0]', message: '"10.0.0.0/33": prefix length must be 0..32' },
+    { line: 9, path: 'routes[0].ipRestriction.allow[1]', message: '"example.com" is not an IP address or CIDR (like 10.0.0.0/8 or fd00::/8)' },
+    { line: 9, path: 'routes[0].ipRestriction.deny[0]', message: '"fe80::1%eth0" is not an IP address or CIDR (like 10.0.0.0/8 or fd00::/8)' },
+    { line: 11, path: 'server.ipRestriction.deny[0]', message: '"300.1.1.1" is not an IP address or CIDR (like 10.0.0.0/8 or fd00::/8)' },
+  ]);
+  const badShape = withRoutes(
+    `  - id: a
+    path: /a
+    service: svc
+    ipRestriction: { allow: [10.0.0.1, 10.0.0.1], block: [] }`,
+  );
+  t.same(brief(problemsOf(await loadYaml(t, badShape))), [
+    { line: 9, path: 'routes[0].ipRestriction.allow[1]', message: '"10.0.0.1" repeats item 0' },
+    { line: 9, path: 'routes[0].ipRestriction.block', message: 'unknown key "block"' },
+  ]);
+});
