@@ -59,19 +59,42 @@ const VIA = '1.1 minimal-proxy';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const viaAfter = (prior) => (prior === undefined ? VIA : `${prior}, ${VIA}`);
 
+// Fields the proxy writes itself when FORWARD_HEADERS=1: the client's copies are replaced.
+const REPLACED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'via', 'x-request-id']);
+
+/**
+ * The upstream request's headers as a flat [name, value, ...] list (undici takes it as is;
+ * cheaper than an object that grows key by key, as the gateway's own list is).
+ */
+function requestHeaders(req, requestId) {
+  const headers = req.headers;
+  const connection = headers.connection;
+  const named = connection ? String(connection).toLowerCase().split(',').map((s) => s.trim()) : null;
+  const out = [];
+  for (const name in headers) {
+    if (HOP_BY_HOP.has(name) || (named !== null && named.includes(name)) || (requestId !== null && REPLACED.has(name))) continue;
+    out.push(name, headers[name]);
+  }
+  if (requestId !== null) {
+    out.push(
+      'x-forwarded-for', req.socket.remoteAddress,
+      'x-forwarded-proto', tls === null ? 'http' : 'https',
+      'x-forwarded-host', headers.host ?? '',
+      'via', viaAfter(headers.via),
+      'x-request-id', requestId,
+    );
+  }
+  return out;
+}
+
 const handler = (req, res) => {
   const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-  const headers = endToEnd(req.headers);
   let requestId = null;
   if (forwardHeaders) {
     const incoming = req.headers['x-request-id'];
     requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    headers['x-forwarded-for'] = req.socket.remoteAddress;
-    headers['x-forwarded-proto'] = tls === null ? 'http' : 'https';
-    headers['x-forwarded-host'] = req.headers.host ?? '';
-    headers.via = viaAfter(req.headers.via);
-    headers['x-request-id'] = requestId;
   }
+  const headers = requestHeaders(req, requestId);
   pool.stream(
     { path: req.url, method: req.method, headers, body: hasBody ? req : null },
     ({ statusCode, headers }) => {

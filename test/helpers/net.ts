@@ -1,5 +1,5 @@
 /** Small network helpers for tests: free ports, listening servers, waiting for a condition. */
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -64,5 +64,21 @@ export function listenOnLoopback(server: Server): Promise<Listening> {
           }),
       });
     });
+  });
+}
+
+/**
+ * Write `text` on a fresh connection to 127.0.0.1:`port`; resolve with everything read
+ * until the gateway closes it (or after 5 s, so a connection left open fails the test
+ * instead of hanging it).
+ */
+export function exchangeUntilClosed(port: number, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1', () => s.write(text));
+    let got = '';
+    s.setEncoding('latin1').on('data', (d: string) => (got += d));
+    s.on('error', () => {});
+    s.setTimeout(5_000, () => s.destroy());
+    s.on('close', () => resolve(got));
   });
 }

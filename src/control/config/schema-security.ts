@@ -65,7 +65,7 @@ export const serverSecurityHeadersSchema = {
 
 /**
  * `ipRestriction` of the server or a route: addresses or CIDRs (checked in
- * security-checks.ts). `deny` wins over `allow`; an empty `allow` lets every address in.
+ * semantic-checks.ts). `deny` wins over `allow`; an empty `allow` lets every address in.
  */
 export const ipRestrictionSchema = {
   type: 'object',

@@ -263,9 +263,13 @@ type RawIpRestriction = { allow: string[]; deny: string[] };
 
 /** Every entry of an `ipRestriction`'s lists is an address or CIDR. */
 function checkIpRestriction(lists: RawIpRestriction | undefined, at: KeyPath, report: Report): void {
-  if (lists === undefined) return;
+  // A shape the schema refused (null, a string for a list) is reported there.
+  if (lists === null || typeof lists !== 'object') return;
   for (const key of ['allow', 'deny'] as const) {
-    lists[key].forEach((entry, j) => {
+    const list: unknown = lists[key];
+    if (!Array.isArray(list)) continue;
+    list.forEach((entry: unknown, j) => {
+      if (typeof entry !== 'string') return;
       const reason = checkCidr(entry);
       if (reason !== null) report([...at, key, j], reason);
     });
@@ -282,6 +286,10 @@ export function checkCidr(entry: string): string | null {
   const prefix = entry.slice(slash + 1);
   const max = version === 4 ? 32 : 128;
   if (!/^(?:0|[1-9]\d{0,2})$/.test(prefix) || Number(prefix) > max) return `"${entry}": prefix length must be 0..${max}`;
+  // `::ffff:10.0.0.0/8` is an IPv6 /8 (0000::/8), which holds every IPv4 client, not 10/8.
+  if (version === 6 && /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address) && Number(prefix) < 96) {
+    return `"${entry}": below /96 an IPv4-mapped range covers every IPv4 address; write the IPv4 range instead (like ${address.slice(7)}/${Math.min(32, Number(prefix))})`;
+  }
   return null;
 }
 

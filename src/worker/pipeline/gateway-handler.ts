@@ -29,7 +29,7 @@ import {
 } from '../../common/index.js';
 import { methodLabel, requestTraceOf, statusClass, type DataPlaneMetrics, type Logger, type RequestTracer } from '../../telemetry/index.js';
 import { normalizePath, type RouteLookup } from '../router/index.js';
-import { ClientCertificates, clientAddress, connectionIsTls, effectiveLimits, limitKeyOf, rateLimitHeaders, requestIsHttps, type AuthPolicy, type Identity, type RateLimitAsk } from '../policies/index.js';
+import { ClientCertificates, clientAddress, connectionIsTls, forwardedClient, effectiveLimits, limitKeyOf, rateLimitHeaders, requestIsHttps, type AuthPolicy, type Identity, type RateLimitAsk } from '../policies/index.js';
 import { HeaderNames, UpstreamCall, asksForWebSocket, type HandshakeWait, queuedBehindAnother, upstreamRequestHeaders, type CallHooks, type ExchangeOutcome } from '../upstream/index.js';
 import { BodyLimit } from './body-limit.js';
 import { hostnameOf } from './client-host.js';
@@ -361,7 +361,7 @@ export class GatewayHandler {
     const client = this.#accessLog === null ? null : clientAddress(req, this.#trusted);
     const fields: LogFields = { route: route.id, upstream: null, service: service.name, tries: 0, identity: null, client };
     // First of all: a refused address gets nothing else (no redirect, no auth challenge).
-    if (policy.ipRestriction !== null && !policy.ipRestriction.admits(client ?? clientAddress(req, this.#trusted))) {
+    if (policy.ipRestriction !== null && !policy.ipRestriction.admits(forwardedClient(req, this.#trusted))) {
       // Do not read (and discard) its upload: close after the answer.
       if (hasUnreadBody(req)) this.#closeAfter(req, res);
       return this.#fail(req, res, requestId, started, new ClientAddressForbiddenError(), fields, policy.headers.record(req.headers.origin, policy.headers.usesHttps && this.#isHttps(req), null), path);

@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ClientAddressForbiddenError, CorsRejectedError } from '../../common/index.js';
-import { clientAddress } from '../policies/index.js';
+import { forwardedClient } from '../policies/index.js';
 import type { ExchangeOutcome } from '../upstream/index.js';
 import { hostnameOf } from './client-host.js';
 import type { RouteTable } from './route-table.js';
@@ -47,7 +47,7 @@ export function answerPreflight(
   // the connection of an ordinary bodiless preflight: the browser's real request follows).
   if (hasUnreadBody(req)) res.shouldKeepAlive = false;
   // A refused address learns nothing of the route's CORS policy either.
-  if (policy.ipRestriction !== null && !policy.ipRestriction.admits(clientAddress(req, trusted))) {
+  if (policy.ipRestriction !== null && !policy.ipRestriction.admits(forwardedClient(req, trusted))) {
     const bytes = sendError(res, new ClientAddressForbiddenError(), requestId, via, policy.headers.record(undefined, secure, null));
     return { route: route.id, service: service.name, outcome: { status: 403, bytes, errorCode: 'GW_IP_FORBIDDEN' } };
   }

@@ -4,7 +4,7 @@
  */
 export { RateLimitClient, type RateLimitAsk } from './rate-limit-client.js';
 export { RefusalCache } from './refusal-cache.js';
-export { clientAddress, limitKeyOf } from './rate-limit-keys.js';
+export { clientAddress, forwardedClient, limitKeyOf } from './rate-limit-keys.js';
 export { rateLimitHeaders, windowSeconds } from './rate-limit-headers.js';
 export { CorsPolicy, type PreflightResult } from './cors-policy.js';
 export { ResponseHeaderPolicy, connectionIsTls, requestIsHttps } from './response-header-policy.js';

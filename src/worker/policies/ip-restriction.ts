@@ -4,7 +4,9 @@
  * server's, the route's, or both), the client must be in each one. So a route can narrow
  * what the server lets in and can never reopen what the server refuses.
  * The address is the one rate limits key on: the peer, or from a trusted proxy the
- * nearest untrusted `X-Forwarded-For` hop (rate-limit-keys.ts).
+ * nearest untrusted `X-Forwarded-For` hop (rate-limit-keys.ts). When a trusted proxy's
+ * entry is not an address, the client is unknown and refused: a list that cannot tell
+ * who is calling fails closed.
  */
 import type { IpRestrictionConfig } from '../../ipc/index.js';
 import { TrustedProxies } from '../pipeline/trusted-proxies.js';
@@ -27,8 +29,9 @@ export class IpRestriction {
     return new IpRestriction(deny, [server?.allow ?? [], route?.allow ?? []]);
   }
 
-  /** Whether a client at `address` (IPv4-mapped IPv6 is read as IPv4) is served. */
-  admits(address: string): boolean {
+  /** Whether a client at `address` (IPv4-mapped IPv6 is read as IPv4; null or '': unknown) is served. */
+  admits(address: string | null): boolean {
+    if (address === null || address === '') return false;
     if (this.#deny !== null && this.#deny.has(address)) return false;
     for (const list of this.#allow) if (!list.has(address)) return false;
     return true;

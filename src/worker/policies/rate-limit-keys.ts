@@ -31,21 +31,49 @@ function addressKey(addr: string): string {
   return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
-/** The client address as rate limits and logs should see it. */
-export function clientAddress(req: IncomingMessage, trusted: TrustedProxies): string {
+/**
+ * An X-Forwarded-For entry as an address: as written, or without the port or brackets
+ * some proxies add (`203.0.113.7:5555`, `[2001:db8::1]`, `[2001:db8::1]:443`); null
+ * when it is not an address at all (`unknown`, junk).
+ */
+function hopAddress(entry: string): string | null {
+  let hop = entry;
+  if (hop.charCodeAt(0) === 0x5b /* [ */) {
+    const close = hop.indexOf(']');
+    if (close === -1) return null;
+    hop = hop.slice(1, close);
+  } else if (hop.indexOf(':') !== -1 && hop.indexOf(':') === hop.lastIndexOf(':')) {
+    hop = hop.slice(0, hop.indexOf(':')); // IPv4 with a port (an IPv6 address has 2+ colons)
+  }
+  hop = unmapIPv4(hop);
+  return isIP(hop) === 0 ? null : hop;
+}
+
+/**
+ * The client address behind trusted proxies, or the peer itself; null when the nearest
+ * entry a trusted proxy wrote is not an address, so who the client is is unknown.
+ */
+export function forwardedClient(req: IncomingMessage, trusted: TrustedProxies): string | null {
   const peer = req.socket.remoteAddress ?? '';
   if (!trusted.has(peer)) return unmapIPv4(peer);
   const xff = req.headers['x-forwarded-for'];
   if (xff === undefined) return unmapIPv4(peer);
   const hops = (Array.isArray(xff) ? xff.join(',') : xff).split(',').map((s) => s.trim()).filter(Boolean);
   for (let i = hops.length - 1; i >= 0; i--) {
-    const hop = unmapIPv4(hops[i]!);
-    // Anything that is not an address (ports, "unknown", junk) ends the walk: the peer
-    // is the last hop that can be trusted to have told the truth.
-    if (isIP(hop) === 0) return unmapIPv4(peer);
+    const hop = hopAddress(hops[i]!);
+    if (hop === null) return null;
     if (!trusted.has(hop)) return hop;
   }
   return unmapIPv4(peer);
+}
+
+/**
+ * The client address as rate limits and logs should see it. When the walk meets an entry
+ * that is not an address, the peer (the last hop that can be trusted to have told the
+ * truth) stands in: a key and a log field are needed either way.
+ */
+export function clientAddress(req: IncomingMessage, trusted: TrustedProxies): string {
+  return forwardedClient(req, trusted) ?? unmapIPv4(req.socket.remoteAddress ?? '');
 }
 
 /**

@@ -160,13 +160,14 @@ t.test('ipRestriction: lists reach the snapshot, empty ones are left out, every 
     `  - id: a
     path: /a
     service: svc
-    ipRestriction: { allow: [10.0.0.0/33, example.com, 10.0.0.0/8], deny: ["fe80::1%eth0"] }`,
+    ipRestriction: { allow: [10.0.0.0/33, example.com, 10.0.0.0/8, "::ffff:10.0.0.0/8", "::ffff:10.0.0.0/104"], deny: ["fe80::1%eth0"] }`,
     `server:
   ipRestriction: { deny: [300.1.1.1] }`,
   );
   t.same(brief(problemsOf(await loadYaml(t, badEntries))), [
     { line: 9, path: 'routes[0].ipRestriction.allow[0]', message: '"10.0.0.0/33": prefix length must be 0..32' },
     { line: 9, path: 'routes[0].ipRestriction.allow[1]', message: '"example.com" is not an IP address or CIDR (like 10.0.0.0/8 or fd00::/8)' },
+    { line: 9, path: 'routes[0].ipRestriction.allow[3]', message: '"::ffff:10.0.0.0/8": below /96 an IPv4-mapped range covers every IPv4 address; write the IPv4 range instead (like 10.0.0.0/8)' },
     { line: 9, path: 'routes[0].ipRestriction.deny[0]', message: '"fe80::1%eth0" is not an IP address or CIDR (like 10.0.0.0/8 or fd00::/8)' },
     { line: 11, path: 'server.ipRestriction.deny[0]', message: '"300.1.1.1" is not an IP address or CIDR (like 10.0.0.0/8 or fd00::/8)' },
   ]);
@@ -179,5 +180,14 @@ t.test('ipRestriction: lists reach the snapshot, empty ones are left out, every 
   t.same(brief(problemsOf(await loadYaml(t, badShape))), [
     { line: 9, path: 'routes[0].ipRestriction.allow[1]', message: '"10.0.0.1" repeats item 0' },
     { line: 9, path: 'routes[0].ipRestriction.block', message: 'unknown key "block"' },
+  ]);
+  // A list of the wrong shape is the schema's to report, and the checks after it still run.
+  const nulled = withRoutes(`  - { id: a, path: /a, service: svc, ipRestriction: null }
+  - { id: b, path: /b, service: svc, ipRestriction: { allow: 10.0.0.0/8 } }
+  - { id: c, path: /c, service: nosuch }`);
+  t.same(brief(problemsOf(await loadYaml(t, nulled))), [
+    { line: 6, path: 'routes[0].ipRestriction', message: 'must be a mapping, got null' },
+    { line: 7, path: 'routes[1].ipRestriction.allow', message: 'must be a list, got "10.0.0.0/8"' },
+    { line: 8, path: 'routes[2].service', message: 'unknown service "nosuch" (defined: svc)' },
   ]);
 });

@@ -9,19 +9,8 @@ import { httpsLocation } from '../../../../src/worker/pipeline/https-redirect.js
 import { startInProcess } from '../../../helpers/in-process-gateway.js';
 import { route, service, snapshot } from '../../../helpers/snapshot.js';
 import { startUpstream } from '../../../helpers/upstream.js';
-import { freePort } from '../../../helpers/net.js';
+import { exchangeUntilClosed, freePort } from '../../../helpers/net.js';
 import { ROOT } from '../../../helpers/repo.js';
-
-/** Write `text` on a fresh connection to `port`; resolve with everything read until it closes. */
-function exchange(port: number, text: string): Promise<string> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1', () => s.write(text));
-    let got = '';
-    s.setEncoding('latin1').on('data', (d: string) => (got += d));
-    s.on('error', () => {});
-    s.on('close', () => resolve(got));
-  });
-}
 
 t.test('httpsLocation: host without its port, the TLS port unless 443, the target as sent', async (t) => {
   t.equal(httpsLocation('Example.COM:8080', '/a/b?c=1', 443), 'https://example.com/a/b?c=1');
@@ -78,7 +67,7 @@ t.test('a redirect route answers 308 before auth, limits or the upstream; HTTPS 
 t.test('a redirected upload is not read: 308, then the connection closes', async (t) => {
   const gw = await startInProcess(snapshot([service('s', ['http://127.0.0.1:1'])], [route('secure', ['/*'], 's', { httpsRedirect: true })]));
   t.teardown(() => gw.close());
-  const answer = await exchange(gw.port, 'POST /form HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 100000\r\n\r\npartial');
+  const answer = await exchangeUntilClosed(gw.port, 'POST /form HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 100000\r\n\r\npartial');
   t.match(answer, /^HTTP\/1\.1 308 Permanent Redirect\r\n/);
   t.match(answer, /\r\nlocation: https:\/\/shop\.test\/form\r\n/i);
   t.match(answer, /\r\nconnection: close\r\n/i);
@@ -87,7 +76,7 @@ t.test('a redirected upload is not read: 308, then the connection closes', async
 t.test('a Host that is valid HTTP but no host name (reg-name punctuation) cannot be redirected to: 400', async (t) => {
   const gw = await startInProcess(snapshot([service('s', ['http://127.0.0.1:1'])], [route('secure', ['/*'], 's', { httpsRedirect: true })]));
   t.teardown(() => gw.close());
-  const answer = await exchange(gw.port, "GET /x HTTP/1.1\r\nHost: shop!'test\r\nConnection: close\r\n\r\n");
+  const answer = await exchangeUntilClosed(gw.port, "GET /x HTTP/1.1\r\nHost: shop!'test\r\nConnection: close\r\n\r\n");
   t.match(answer, /^HTTP\/1\.1 400 /);
   t.match(answer, /a redirect to HTTPS needs a Host header/);
 });
@@ -111,15 +100,15 @@ t.test('the plain listener beside TLS: redirects, replays a non-tunnelled Upgrad
   const gw = await startInProcess(snapshot([service('s', [up.url])], [route('app', ['/app/*'], 's', { httpsRedirect: true }), route('acme', ['/acme/*'], 's')], { port: tlsPort, tls }));
   t.teardown(() => gw.close());
 
-  const redirected = await exchange(httpPort, 'GET /app/x HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n');
+  const redirected = await exchangeUntilClosed(httpPort, 'GET /app/x HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n');
   t.match(redirected, new RegExp(`^HTTP/1\\.1 308 [^]*\\r\\nlocation: https://shop\\.test:${tlsPort}/app/x\\r\\n`, 'i'), 'to the TLS listener\'s port');
-  const replayed = await exchange(
+  const replayed = await exchangeUntilClosed(
     httpPort,
     'GET /acme/one HTTP/1.1\r\nHost: shop.test\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\nGET /acme/two HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n',
   );
   t.equal(replayed.match(/HTTP\/1\.1 200 /g)?.length, 2, 'the Upgrade served as a plain request on the plain listener, then the next one');
   t.same(up.seen.map((r) => [r.url, r.headers['x-forwarded-proto']]), [['/acme/one', 'http'], ['/acme/two', 'http']]);
-  const connectAnswer = await exchange(httpPort, 'CONNECT shop.test:443 HTTP/1.1\r\nHost: shop.test:443\r\n\r\n');
+  const connectAnswer = await exchangeUntilClosed(httpPort, 'CONNECT shop.test:443 HTTP/1.1\r\nHost: shop.test:443\r\n\r\n');
   t.match(connectAnswer, /^HTTP\/1\.1 405 /, 'CONNECT refused on the plain listener too');
 
   const drained = gw.server.drain(1_000);

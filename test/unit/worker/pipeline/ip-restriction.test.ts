@@ -7,25 +7,13 @@
  * proxy's X-Forwarded-For.
  */
 import t from 'tap';
-import { connect } from 'node:net';
 import { request } from 'undici';
 import { IpRestriction } from '../../../../src/worker/policies/index.js';
 import { startInProcess } from '../../../helpers/in-process-gateway.js';
 import { route, service, snapshot } from '../../../helpers/snapshot.js';
+import { exchangeUntilClosed } from '../../../helpers/net.js';
 import { startUpstream } from '../../../helpers/upstream.js';
 import { openWs, startWsUpstream } from '../../../helpers/websocket.js';
-
-/** Write `text` on a fresh connection to `port`; resolve with everything read until it closes. */
-function exchange(port: number, text: string): Promise<string> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1', () => s.write(text));
-    let got = '';
-    s.setEncoding('latin1').on('data', (d: string) => (got += d));
-    s.on('error', () => {});
-    s.setTimeout(5_000, () => s.destroy());
-    s.on('close', () => resolve(got));
-  });
-}
 
 t.test('IpRestriction: deny wins, every non-empty allow list must hold the address, IPv4-mapped addresses read as IPv4', async (t) => {
   t.equal(IpRestriction.of(undefined, undefined), null, 'no lists: nothing to check');
@@ -97,7 +85,27 @@ t.test('behind a trusted proxy the nearest untrusted X-Forwarded-For hop decides
   t.equal(await status(trusted.url, '203.0.113.7, 198.51.100.9'), 403, 'a client cannot prepend an allowed address');
   t.equal(await status(trusted.url, undefined), 403, 'no header: the proxy itself is the client');
   t.equal(await status(untrusted.url, '203.0.113.7'), 403, 'an untrusted peer\'s header is ignored');
-  t.equal(up.seen.length, 2, 'only the two admitted requests went upstream');
+  t.equal(await status(trusted.url, '203.0.113.7:5555'), 200, 'a port after the address is the proxy\'s style, not junk');
+  t.equal(await status(trusted.url, '203.0.113.66:5555'), 403, 'and it does not hide a denied client');
+  t.equal(up.seen.length, 3, 'only the three admitted requests went upstream');
+});
+
+t.test('a trusted proxy\'s entry that is no address leaves the client unknown: refused, even by a deny-only list', async (t) => {
+  const up = await startUpstream();
+  t.teardown(() => up.close());
+  const gw = await startInProcess(
+    snapshot([service('s', [up.url])], [route('r', ['/r'], 's', { ipRestriction: { allow: [], deny: ['203.0.113.66'] } })], { trustedProxies: ['127.0.0.1'] }),
+  );
+  t.teardown(() => gw.close());
+  for (const xff of ['unknown', '203.0.113.66, garbage', '[203.0.113.66']) {
+    const res = await request(`${gw.url}/r`, { headers: { 'x-forwarded-for': xff } });
+    t.equal(res.statusCode, 403, `X-Forwarded-For: ${xff}`);
+    await res.body.text();
+  }
+  const ok = await request(`${gw.url}/r`, { headers: { 'x-forwarded-for': 'garbage, 203.0.113.7' } });
+  t.equal(ok.statusCode, 200, 'junk further left, written by the client, does not matter');
+  await ok.body.text();
+  t.equal(up.seen.length, 1);
 });
 
 t.test('server lists apply to every route, and a route cannot reopen a server deny', async (t) => {
@@ -155,7 +163,7 @@ t.test('the refusal comes before rate limits, redirects and CORS preflights, and
     headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET' },
   });
   t.equal(preflight.statusCode, 403, 'the preflight is refused too');
-  t.equal(preflight.headers['access-control-allow-origin'], undefined, 'and reveals no CORS policy');
+  t.equal(preflight.headers['access-control-allow-origin'], undefined, 'with no CORS header, as a refused preflight');
   t.match(await preflight.body.json(), { error: { code: 'GW_IP_FORBIDDEN' } });
   t.equal(up.seen.length, 0);
 });
@@ -167,7 +175,7 @@ t.test('a refused upload is not read: the connection closes after the 403', asyn
   t.teardown(() => gw.close());
   // Headers announce a megabyte and only a few bytes follow: the gateway must answer
   // and close without waiting for the rest.
-  const got = await exchange(gw.port, `POST /r HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\nhello`);
+  const got = await exchangeUntilClosed(gw.port, `POST /r HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\nhello`);
   t.match(got, /^HTTP\/1\.1 403 /);
   t.match(got, /\r\nconnection: close\r\n/i);
   t.equal(up.seen.length, 0);
